@@ -1,0 +1,23 @@
+namespace GuestOwnerProxy.Crypto.Certificates;
+
+/// <summary>
+/// What an operator trusts, in the shapes operators have: root files (HRK, ARK), extra roots they
+/// explicitly allow (lab or simulator roots, by SHA-256 fingerprint), and the per-chip
+/// intermediates an offline broker needs (CSV: <c>hsk_cek</c> files from Hygon's key server;
+/// SEV: ASK files and ASK-signed CEKs from AMD's key server).
+/// </summary>
+public sealed class PlatformTrust
+{
+    /// <summary>Candidate root certificates (HRK 832 bytes; ARK 832/1600 bytes). A root is used only when its
+    /// SHA-256 fingerprint is one of the built-in pins or listed in <see cref="ExtraRootFingerprints"/>.</summary>
+    public IReadOnlyList<byte[]> RootCertificates { get; init; } = [];
+
+    /// <summary>Lowercase hex SHA-256 fingerprints of roots allowed beyond the built-in pins.</summary>
+    public IReadOnlyList<string> ExtraRootFingerprints { get; init; } = [];
+
+    /// <summary>CSV: hsk_cek files (HSK ‖ CEK, 2916 bytes). SEV: ASK certificates, ASK-signed CEKs,
+    /// or ASK ‖ ARK files. Each verifier takes the pieces that belong to its platform.</summary>
+    public IReadOnlyList<byte[]> Intermediates { get; init; } = [];
+
+    public static PlatformTrust BuiltInOnly { get; } = new();
+}

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using GuestOwnerProxy.Crypto.Common;
+
+namespace GuestOwnerProxy.Crypto.Sev;
+
+/// <summary>AMD SEV primitives: SHA-256, HMAC-SHA256, AES-128-CTR (all from .NET).</summary>
+public sealed class SevLaunchCrypto : ILaunchCrypto
+{
+    public static readonly SevLaunchCrypto Instance = new();
+
+    public PlatformKind Platform => PlatformKind.Sev;
+    public string DigestName => "SHA-256";
+
+    public IStreamingHash CreateDigest() => new Sha256StreamingHash();
+
+    public byte[] Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) => HMACSHA256.HashData(key, data);
+
+    public void CtrTransform(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        if (key.Length != 16)
+            throw new CryptoFormatException($"AES-128 key must be 16 bytes, got {key.Length}");
+        using var aes = Aes.Create();
+        aes.Key = key.ToArray();
+        CtrMode.Transform(iv, input, output, (blocks, dest) => aes.EncryptEcb(blocks, dest, PaddingMode.None));
+    }
+
+    private sealed class Sha256StreamingHash : IStreamingHash
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        public void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
+        public byte[] Finish() => _hash.GetHashAndReset();
+        public void Dispose() => _hash.Dispose();
+    }
+}
