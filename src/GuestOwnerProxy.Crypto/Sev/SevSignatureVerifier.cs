@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+
+namespace GuestOwnerProxy.Crypto.Sev;
+
+/// <summary>Checks the signature slots of platform certificates. Every check returns false rather than
+/// throwing for a signature that is malformed, so the chain verifier can name the failing link.</summary>
+public static class SevSignatureVerifier
+{
+    /// <summary>
+    /// True when <paramref name="subject"/> has a signature slot with the signer's usage, made with the
+    /// signer's key type, that verifies over the subject's bytes [0, 0x414) with the slot's hash.
+    /// </summary>
+    public static bool IsSignedBy(SevCertificate subject, SevCertificate signer)
+    {
+        var slot = subject.FindSignature(signer.Usage);
+        if (slot is null)
+            return false;
+        var hash = SevIds.Hash(slot.Algorithm);
+        if (signer.IsEcc)
+        {
+            if (!SevIds.IsEcdsa(slot.Algorithm) || !SevIds.IsEcdsa(signer.Algorithm))
+                return false;
+            var signature = EcdsaSignatureP1363(slot, SevIds.FieldSize(signer.Curve!.Value));
+            if (signature is null)
+                return false;
+            try
+            {
+                using var ecdsa = ECDsa.Create(signer.GetEcParameters());
+                return ecdsa.VerifyData(subject.SignedBytes, signature, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            }
+            catch (CryptographicException)
+            {
+                return false;
+            }
+        }
+        if (!SevIds.IsRsa(slot.Algorithm) || !SevIds.IsRsa(signer.Algorithm))
+            return false;
+        var key = signer.GetRsaParameters();
+        return VerifyRsaPss(key, subject.SignedBytes, slot, hash);
+    }
+
+    /// <summary>True when the ASK signed this CEK: slot usage 0x13, RSA-PSS with the slot's hash.</summary>
+    public static bool IsSignedBy(SevCertificate cek, AmdCaCertificate ask)
+    {
+        var slot = cek.FindSignature(SevUsage.Ask);
+        if (slot is null || !SevIds.IsRsa(slot.Algorithm))
+            return false;
+        return VerifyRsaPss(ask.GetRsaParameters(), cek.SignedBytes, slot, SevIds.Hash(slot.Algorithm));
+    }
+
+    private static bool VerifyRsaPss(RSAParameters key, ReadOnlySpan<byte> message, SevSignature slot, HashAlgorithmName hash)
+    {
+        int n = key.Modulus!.Length;
+        if (n > slot.Data.Length)
+            return false;
+        // Stored little-endian in the low n bytes of the 512-byte area.
+        var signature = AmdCaCertificate.ReverseToBigEndian(slot.Data[..n]);
+        try
+        {
+            using var rsa = RSA.Create(key);
+            return rsa.VerifyData(message, signature, hash, RSASignaturePadding.Pss);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>R ‖ S big-endian at the field size, or null when a component does not fit (not a valid signature).</summary>
+    private static byte[]? EcdsaSignatureP1363(SevSignature slot, int fieldSize)
+    {
+        var data = slot.Data;
+        var r = data.Slice(SevCertificateLayout.SlotEcR - SevCertificateLayout.SlotData, SevCertificateLayout.EcComponentSize);
+        var s = data.Slice(SevCertificateLayout.SlotEcS - SevCertificateLayout.SlotData, SevCertificateLayout.EcComponentSize);
+        if (r[fieldSize..].ContainsAnyExcept((byte)0) || s[fieldSize..].ContainsAnyExcept((byte)0))
+            return null;
+        var result = new byte[2 * fieldSize];
+        for (int i = 0; i < fieldSize; i++)
+        {
+            result[i] = r[fieldSize - 1 - i];
+            result[fieldSize + i] = s[fieldSize - 1 - i];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Sev;
+using static GuestOwnerProxy.Crypto.Tests.Vectors;
+
+namespace GuestOwnerProxy.Crypto.Tests.Sev;
+
+public class AmdCaCertificateTests
+{
+    public static TheoryData<string> Generations => new() { "naples", "rome", "milan", "genoa", "turin" };
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void BuiltinArk_MatchesPin_AndIsSelfSigned(string generation)
+    {
+        var bytes = Read($"amd/builtin/{generation}/ark.cert");
+        var ark = AmdCaCertificate.Parse(bytes, "ARK", SevUsage.Ark);
+        Assert.Equal(ToHex(SHA256.HashData(bytes)), ark.Fingerprint);
+        Assert.Equal(AmdRootPins.ByGeneration[generation], ark.Fingerprint);
+        Assert.Equal(generation, AmdRootPins.GenerationOf(ark.Fingerprint.ToUpperInvariant()));
+        Assert.True(ark.IsSelfCertified);
+        Assert.True(ark.IsSignedBy(ark));
+        Assert.Equal(generation == "naples" ? 2048 : 4096, ark.ModulusBits);
+    }
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void S12_BuiltinAsk_VerifiesUnderItsOwnArkOnly(string generation)
+    {
+        var ask = AmdCaCertificate.Parse(Read($"amd/builtin/{generation}/ask.cert"), "ASK", SevUsage.Ask);
+        var ark = AmdCaCertificate.Parse(Read($"amd/builtin/{generation}/ark.cert"), "ARK", SevUsage.Ark);
+        Assert.Equal(ark.KeyId, ask.CertifyingId);
+        Assert.True(ask.IsSignedBy(ark));
+        Assert.False(ask.IsSignedBy(ask));
+        foreach (var other in Generations)
+        {
+            if (other == generation)
+                continue;
+            var otherArk = AmdCaCertificate.Parse(Read($"amd/builtin/{other}/ark.cert"), "ARK");
+            Assert.False(ask.IsSignedBy(otherArk));
+        }
+    }
+
+    [Fact]
+    public void S12_NaplesCek_DoesNotVerifyUnderRomeAsk()
+    {
+        var cek = SevCertificate.Parse(Read("amd/naples/cek.cert"), "CEK");
+        var naplesAsk = AmdCaCertificate.Parse(Read("amd/builtin/naples/ask.cert"), "ASK");
+        var romeAsk = AmdCaCertificate.Parse(Read("amd/builtin/rome/ask.cert"), "ASK");
+        Assert.True(SevSignatureVerifier.IsSignedBy(cek, naplesAsk));
+        Assert.False(SevSignatureVerifier.IsSignedBy(cek, romeAsk));
+    }
+
+    [Fact]
+    public void S11_NaplesArkQuirk_BadPlusSignatureIsTheBuiltinArk()
+    {
+        var body = Read("amd/naples/ark.cert.bad");
+        var sig = Read("amd/naples/ark.cert.sig");
+        Assert.Equal(576, body.Length);
+        Assert.Equal(256, sig.Length);
+        Assert.Equal(Read("amd/builtin/naples/ark.cert"), (byte[])[.. body, .. sig]);
+
+        var ark = AmdCaCertificate.CombineUnsigned(body, sig);
+        Assert.Equal(AmdRootPins.Naples, ark.Fingerprint);
+        Assert.True(ark.IsSignedBy(ark));
+
+        var ex = Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(body, "ARK"));
+        Assert.Contains("ark.cert.bad", ex.Message);
+        Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.CombineUnsigned(body, sig.AsSpan(0, 255)));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(64)]
+    [InlineData(831)]
+    [InlineData(833)]
+    [InlineData(1599)]
+    [InlineData(2084)]
+    public void Parse_WrongSize_Rejected(int size)
+    {
+        var ex = Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(new byte[size], "ASK"));
+        Assert.Contains($"size {size}", ex.Message);
+    }
+
+    [Fact]
+    public void Parse_SizeNotMatchingModulus_Rejected()
+    {
+        var data = Read("amd/builtin/naples/ark.cert");
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(AmdCaCertificateLayout.ModulusBits), 4096);
+        var ex = Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(data, "ARK"));
+        Assert.Contains("4096-bit", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(AmdCaCertificateLayout.Version, 3u, "version 3")]
+    [InlineData(AmdCaCertificateLayout.Usage, 0x1004u, "usage 0x1004")]
+    [InlineData(AmdCaCertificateLayout.ModulusBits, 3072u, "modulus size 3072")]
+    [InlineData(AmdCaCertificateLayout.ExponentBits, 0u, "exponent size 0")]
+    public void Parse_BadField_NamesIt(int offset, uint value, string expected)
+    {
+        var data = Read("amd/builtin/rome/ask.cert");
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(offset), value);
+        var ex = Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(data, "ASK"));
+        Assert.Contains(expected, ex.Message);
+        Assert.Equal("ASK", ex.Certificate);
+    }
+
+    [Fact]
+    public void Parse_HygonCaCertificate_IsNotAnAmdCertificate()
+    {
+        Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(Read("hygon/hrk.cert"), "ARK"));
+        Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(Read("hygon/hsk.cert"), "ASK"));
+    }
+
+    [Theory]
+    [InlineData(4)]      // key id: no longer self-certified
+    [InlineData(70)]     // exponent/modulus area
+    [InlineData(600)]    // modulus
+    [InlineData(900)]    // modulus (RSA-4096: modulus spans 576..1088)
+    [InlineData(1200)]   // signature
+    public void TamperedArk_FailsSelfSignature(int offset)
+    {
+        var data = Read("amd/builtin/rome/ark.cert");
+        data[offset] ^= 0x01;
+        AmdCaCertificate ark;
+        try
+        {
+            ark = AmdCaCertificate.Parse(data, "ARK");
+        }
+        catch (InvalidCertificateException)
+        {
+            return; // tampering that breaks the format is also a rejection
+        }
+        Assert.False(ark.IsSelfCertified && ark.IsSignedBy(ark));
+        Assert.NotEqual(AmdRootPins.Rome, ark.Fingerprint);
+    }
+
+    [Fact]
+    public void Ask_WithForeignCertifyingId_NotSignedByArk()
+    {
+        var data = Read("amd/builtin/milan/ask.cert");
+        data[AmdCaCertificateLayout.CertifyingId] ^= 0x80;
+        var ask = AmdCaCertificate.Parse(data, "ASK");
+        var ark = AmdCaCertificate.Parse(Read("amd/builtin/milan/ark.cert"), "ARK");
+        Assert.False(ask.IsSignedBy(ark));
+    }
+}
