@@ -1,0 +1,157 @@
+using System.Security.Cryptography;
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Common;
+using L = GuestOwnerProxy.Crypto.Csv.CsvCertificateLayout;
+
+namespace GuestOwnerProxy.Crypto.Csv;
+
+/// <summary>
+/// Verifies a Hygon CSV platform chain (csv.md §2.3):
+/// HRK (pinned, self-signed) → HSK → CEK → PEK ← OCA (self-signed), PEK → PDH.
+/// The HSK and the HSK-signed CEK come from operator-provided <c>hsk_cek</c> files (the proxy is
+/// offline), matched to the chain's CEK by public key. Any failure names the link.
+/// </summary>
+public static class CsvChainVerifier
+{
+    /// <summary>SHA-256 of Hygon's published HRK (csv-rs <c>builtin/hrk.cert</c>).</summary>
+    public const string HygonHrkFingerprint = "296efa97580464aca0ab5eefe42199ee05862182508d1629f29cf4dc175b10cd";
+
+    public const string LinkHrkSelf = "HRK self";
+    public const string LinkHrkHsk = "HRK->HSK";
+    public const string LinkHskCek = "HSK->CEK";
+    public const string LinkCekPek = "CEK->PEK";
+    public const string LinkOcaSelf = "OCA self";
+    public const string LinkOcaPek = "OCA->PEK";
+    public const string LinkPekPdh = "PEK->PDH";
+    public const string LinkRoot = "root";
+    public const string LinkHskCekFile = "hsk_cek";
+
+    /// <param name="pdh">The PDH certificate (2084 bytes).</param>
+    /// <param name="certChain">cert_chain.cert: PEK ‖ OCA ‖ CEK (6252 bytes).</param>
+    public static ChainVerificationResult Verify(ReadOnlySpan<byte> pdh, ReadOnlySpan<byte> certChain, PlatformTrust trust)
+    {
+        ArgumentNullException.ThrowIfNull(trust);
+        var pdhCert = ParseRole(pdh, "PDH", CsvUsage.Pdh);
+        if (certChain.Length != L.CertChainSize)
+            throw new InvalidCertificateException("cert_chain",
+                $"size {certChain.Length} bytes, a CSV cert_chain (PEK ‖ OCA ‖ CEK) is {L.CertChainSize} bytes");
+        var pek = ParseRole(certChain[..L.Platform.Size], "PEK", CsvUsage.Pek);
+        var oca = ParseRole(certChain.Slice(L.Platform.Size, L.Platform.Size), "OCA", CsvUsage.Oca);
+        var cek = ParseRole(certChain.Slice(2 * L.Platform.Size, L.Platform.Size), "CEK", CsvUsage.Cek);
+        return Verify(pdhCert, pek, oca, cek, trust);
+    }
+
+    public static ChainVerificationResult Verify(CsvCertificate pdh, CsvCertificate pek, CsvCertificate oca, CsvCertificate cek,
+        PlatformTrust trust)
+    {
+        RequireUsage(pdh, "PDH", CsvUsage.Pdh);
+        RequireUsage(pek, "PEK", CsvUsage.Pek);
+        RequireUsage(oca, "OCA", CsvUsage.Oca);
+        RequireUsage(cek, "CEK", CsvUsage.Cek);
+
+        var (hsk, signedCek) = FindHskCek(cek, trust);
+        var (hrk, pinned) = FindRoot(hsk, trust);
+        var links = new List<string>();
+
+        Check(links, LinkHrkSelf, hrk.CertifyingId.SequenceEqual(hrk.KeyId),
+            "the HRK's certifying id is not its own key id");
+        Check(links, LinkHrkSelf, hrk.VerifySignature(hrk.PublicKey, hrk.UserIdBytes),
+            $"the HRK self-signature does not verify (SM2 ID '{hrk.UserId}')");
+        Check(links, LinkHrkHsk, hsk.CertifyingId.SequenceEqual(hrk.KeyId),
+            $"the HSK's certifying id {Hex(hsk.CertifyingId)} is not the HRK key id {Hex(hrk.KeyId)}");
+        Check(links, LinkHrkHsk, hsk.VerifySignature(hrk.PublicKey, hrk.UserIdBytes),
+            $"the HSK signature does not verify under the HRK (SM2 ID '{hrk.UserId}')");
+        CheckPlatformLink(links, LinkHskCek, signedCek, CsvUsage.Hsk, () => signedCek.IsSignedBy(hsk), hsk.UserId);
+        // The PEK is checked against the CEK from the hsk_cek file: it has the chain CEK's key and a verified HSK signature.
+        CheckPlatformLink(links, LinkCekPek, pek, CsvUsage.Cek, () => pek.IsSignedBy(signedCek), signedCek.UserId);
+        CheckPlatformLink(links, LinkOcaSelf, oca, CsvUsage.Oca, () => oca.IsSignedBy(oca), oca.UserId);
+        CheckPlatformLink(links, LinkOcaPek, pek, CsvUsage.Oca, () => pek.IsSignedBy(oca), oca.UserId);
+        CheckPlatformLink(links, LinkPekPdh, pdh, CsvUsage.Pek, () => pdh.IsSignedBy(pek), pek.UserId);
+
+        var chipId = Convert.ToHexString(SHA256.HashData([.. cek.PublicKeyX, .. cek.PublicKeyY])).ToLowerInvariant();
+        return new ChainVerificationResult(PlatformKind.Csv, chipId, hrk.Fingerprint, pinned, pinned ? "hygon" : "extra", links);
+    }
+
+    private static CsvCertificate ParseRole(ReadOnlySpan<byte> bytes, string role, CsvUsage usage)
+    {
+        var cert = CsvCertificate.Parse(bytes, role);
+        RequireUsage(cert, role, usage);
+        return cert;
+    }
+
+    private static void RequireUsage(CsvCertificate cert, string role, CsvUsage usage)
+    {
+        if (cert.Usage != usage)
+            throw new InvalidCertificateException(role,
+                $"usage 0x{(uint)cert.Usage:x4} ({cert.Usage}) where a {role} has 0x{(uint)usage:x4}");
+    }
+
+    /// <summary>The hsk_cek whose CEK carries the chain CEK's public key. Entries of other sizes belong to other platforms.</summary>
+    private static (CsvCaCertificate Hsk, CsvCertificate Cek) FindHskCek(CsvCertificate cek, PlatformTrust trust)
+    {
+        int candidates = 0;
+        foreach (var file in trust.Intermediates)
+        {
+            if (file is null || file.Length != L.HskCekSize || !CsvCertificate.LooksLikeCsv(file.AsSpan(L.Ca.Size)))
+                continue;
+            candidates++;
+            var hsk = CsvCaCertificate.Parse(file.AsSpan(0, L.Ca.Size), "hsk_cek HSK");
+            var fileCek = CsvCertificate.Parse(file.AsSpan(L.Ca.Size), "hsk_cek CEK");
+            if (hsk.Usage != CsvUsage.Hsk)
+                throw new InvalidCertificateException("hsk_cek HSK", $"usage 0x{(uint)hsk.Usage:x4} ({hsk.Usage}) where an HSK has 0x0013");
+            if (fileCek.Usage == CsvUsage.Cek && fileCek.HasSamePublicKey(cek))
+                return (hsk, fileCek);
+        }
+        throw new ChainVerificationException(LinkHskCekFile,
+            $"none of the {candidates} CSV hsk_cek file(s) holds the CEK with public key x {Hex(cek.PublicKeyX)}; fetch this chip's hsk_cek from Hygon's key server");
+    }
+
+    /// <summary>An allowed root (pinned fingerprint or operator-listed extra) that certified the HSK.</summary>
+    private static (CsvCaCertificate Hrk, bool Pinned) FindRoot(CsvCaCertificate hsk, PlatformTrust trust)
+    {
+        var extra = new HashSet<string>(trust.ExtraRootFingerprints.Select(f => f.Trim().ToLowerInvariant()));
+        int allowed = 0;
+        foreach (var file in trust.RootCertificates)
+        {
+            if (file is null || file.Length != L.Ca.Size)
+                continue;
+            string fingerprint = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
+            bool pinned = fingerprint == HygonHrkFingerprint;
+            if (!pinned && !extra.Contains(fingerprint))
+                continue;
+            allowed++;
+            CsvCaCertificate hrk;
+            try
+            {
+                hrk = CsvCaCertificate.Parse(file, "HRK");
+            }
+            catch (InvalidCertificateException)
+            {
+                continue; // an allowed root of the other platform (an AMD ARK is 832 bytes too)
+            }
+            if (hrk.Usage == CsvUsage.Hrk && hrk.KeyId.SequenceEqual(hsk.CertifyingId))
+                return (hrk, pinned);
+        }
+        throw new ChainVerificationException(LinkRoot,
+            $"no pinned or allowed HRK with key id {Hex(hsk.CertifyingId)} (the HSK's certifying id) among {trust.RootCertificates.Count} root file(s), {allowed} of them allowed");
+    }
+
+    private static void CheckPlatformLink(List<string> links, string link, CsvCertificate subject, CsvUsage signerUsage,
+        Func<bool> verify, string signerUserId)
+    {
+        if (subject.SignaturesBy(signerUsage).Count == 0)
+            throw new ChainVerificationException(link,
+                $"the {subject.Role} has no signature slot with usage 0x{(uint)signerUsage:x4} ({signerUsage}); slots: {subject.Signature1}; {subject.Signature2}");
+        Check(links, link, verify(), $"the {signerUsage} signature on the {subject.Role} does not verify (SM2 ID '{signerUserId}')");
+    }
+
+    private static void Check(List<string> links, string link, bool ok, string reason)
+    {
+        if (!ok)
+            throw new ChainVerificationException(link, reason);
+        if (links.Count == 0 || links[^1] != link)
+            links.Add(link);
+    }
+
+    private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
+}

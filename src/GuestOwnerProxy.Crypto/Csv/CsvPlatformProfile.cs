@@ -1,0 +1,65 @@
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+using L = GuestOwnerProxy.Crypto.Csv.CsvCertificateLayout;
+
+namespace GuestOwnerProxy.Crypto.Csv;
+
+/// <summary>Hygon CSV behind the platform-independent launch flow.</summary>
+public sealed class CsvPlatformProfile : IPlatformProfile
+{
+    public static CsvPlatformProfile Instance { get; } = new();
+
+    public CsvPlatformProfile(CsvSessionLayoutVersion sessionLayout = CsvSessionLayoutVersion.V1)
+    {
+        SessionBuilder = new CsvSessionBuilder(sessionLayout);
+    }
+
+    public CsvSessionBuilder SessionBuilder { get; }
+
+    public PlatformKind Kind => PlatformKind.Csv;
+
+    public ILaunchCrypto Crypto => CsvLaunchCrypto.Instance;
+
+    /// <summary>A 2084-byte certificate with an SM2 algorithm (4/5) and curve 3; AMD uses other ids at the same offsets.</summary>
+    public bool Recognizes(ReadOnlySpan<byte> platformCertificate) => CsvCertificate.LooksLikeCsv(platformCertificate);
+
+    public ChainVerificationResult VerifyChain(PlatformEvidence evidence, PlatformTrust trust)
+    {
+        var pdh = SelectPdh(evidence);
+        return CsvChainVerifier.Verify(pdh, ChainWithoutPdh(evidence), trust);
+    }
+
+    public byte[] SelectPdh(PlatformEvidence evidence)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        var pdh = evidence.PdhCertificate ?? [];
+        var chain = evidence.CertificateChain ?? [];
+        if (pdh.Length != 0)
+        {
+            if (pdh.Length != L.Platform.Size)
+                throw new InvalidCertificateException("PDH", $"size {pdh.Length} bytes, a CSV PDH is {L.Platform.Size} bytes");
+            return (byte[])pdh.Clone();
+        }
+        if (chain.Length == 4 * L.Platform.Size)
+            return chain[..L.Platform.Size];
+        throw new InvalidCertificateException("PDH",
+            $"no PDH given and the certificate chain ({chain.Length} bytes) is not PDH ‖ PEK ‖ OCA ‖ CEK ({4 * L.Platform.Size} bytes)");
+    }
+
+    public LaunchSession CreateSession(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random) =>
+        SessionBuilder.Create(pdhCertificate, policy, random);
+
+    /// <summary>cert_chain as PEK ‖ OCA ‖ CEK; a 4-certificate chain has the PDH in front, which must match an explicit PDH.</summary>
+    private static byte[] ChainWithoutPdh(PlatformEvidence evidence)
+    {
+        var chain = evidence.CertificateChain ?? [];
+        if (chain.Length != 4 * L.Platform.Size)
+            return chain;
+        var pdh = evidence.PdhCertificate ?? [];
+        if (pdh.Length != 0 && !pdh.AsSpan().SequenceEqual(chain.AsSpan(0, L.Platform.Size)))
+            throw new InvalidCertificateException("cert_chain",
+                "the chain starts with a PDH that differs from the PDH given separately");
+        return chain[L.Platform.Size..];
+    }
+}
