@@ -61,6 +61,9 @@ public static class CsvChainVerifier
             $"the HSK's certifying id {Hex(hsk.CertifyingId)} is not the HRK key id {Hex(hrk.KeyId)}");
         Check(links, LinkHrkHsk, hsk.VerifySignature(hrk.PublicKey, hrk.UserIdBytes),
             $"the HSK signature does not verify under the HRK (SM2 ID '{hrk.UserId}')");
+        // A CEK names its issuing HSK in "sid" (confirmed on the real CEK): a CEK from another HSK generation must not pass.
+        Check(links, LinkHskCek, signedCek.Sid.SequenceEqual(hsk.KeyId),
+            $"the CEK's sid {Hex(signedCek.Sid)} is not the HSK key id {Hex(hsk.KeyId)}");
         CheckPlatformLink(links, LinkHskCek, signedCek, CsvUsage.Hsk, () => signedCek.IsSignedBy(hsk), hsk.UserId);
         // The PEK is checked against the CEK from the hsk_cek file: it has the chain CEK's key and a verified HSK signature.
         CheckPlatformLink(links, LinkCekPek, pek, CsvUsage.Cek, () => pek.IsSignedBy(signedCek), signedCek.UserId);
