@@ -1,0 +1,55 @@
+namespace GuestOwnerProxy.Cli.Commands;
+
+/// <summary><c>gop cert show FILE</c>: what a CSV or SEV certificate (or a chain file) contains.</summary>
+public sealed class CertShowCommand : CliCommand
+{
+    public override string Name => "cert show";
+    public override string Summary => "describe a CSV/SEV certificate or every certificate of a chain file";
+    public override string Help =>
+        """
+        usage: gop cert show FILE [--json]
+
+        Describes each certificate in FILE: platform (from the algorithm and curve ids, never the size),
+        format, usage, version, API, algorithm, public key, user id / key ids, signature slots and SHA-256.
+        Accepts single certificates (2084-byte platform, 832-byte CSV HRK/HSK, 832/1600-byte AMD ARK/ASK)
+        and concatenations: hsk_cek (2916), cert_chain (6252), PDH ‖ chain (8336), full exports (10000, 11536).
+
+          --json  one JSON array with an object per certificate
+        """;
+
+    public override IReadOnlyList<OptionSpec> Options { get; } = [new(OptionKind.Flag, "--json")];
+
+    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    {
+        args.RequirePositionals("file");
+        string path = args.Positionals[0];
+        var entries = CertificateFile.Read(Name, "FILE", path);
+        var described = entries.Select(CertificateDescription.Describe).ToList();
+
+        if (args.Flag("--json"))
+        {
+            CliJson.Write(context.Out, described.Select(d => d.ToDictionary(kv => kv.Key, kv => kv.Value)).ToList());
+            return Task.FromResult(ExitCodes.Success);
+        }
+
+        context.Out.WriteLine($"{path}: {entries.Count} certificate{(entries.Count == 1 ? "" : "s")}");
+        foreach (var fields in described)
+        {
+            context.Out.WriteLine();
+            context.Out.WriteLine($"certificate {fields[0].Value} (offset {fields[1].Value}, {fields[2].Value} bytes)");
+            foreach (var (key, value) in fields.Skip(3))
+            {
+                if (value is null)
+                    continue;
+                context.Out.WriteLine($"  {key + ":",-14} {Render(value)}");
+            }
+        }
+        return Task.FromResult(ExitCodes.Success);
+    }
+
+    private static string Render(object value) => value switch
+    {
+        bool b => b ? "yes" : "no",
+        _ => value.ToString() ?? "",
+    };
+}

@@ -1,0 +1,139 @@
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Csv;
+using GuestOwnerProxy.Crypto.Sev;
+using GuestOwnerProxy.Server.Configuration;
+
+namespace GuestOwnerProxy.Cli.Commands;
+
+/// <summary><c>gop chain verify</c>: the whole platform chain, as the server checks it before issuing a session.</summary>
+public sealed class ChainVerifyCommand : CliCommand
+{
+    public override string Name => "chain verify";
+    public override string Summary => "verify PDH ← PEK ← OCA/CEK ← HSK/ASK ← pinned root; exit 1 naming the broken link";
+    public override string Help =>
+        """
+        usage: gop chain verify --chain F [--pdh F] [--hsk-cek F]... [--ask-ark F]... [--intermediate F]...
+                                [--root F]... [--allow-root FINGERPRINT]... [--platform csv|sev] [--json]
+
+        Verifies the platform's certificate chain with the same code the server uses
+        (CsvPlatformProfile / SevPlatformProfile.VerifyChain). CSV: HRK (pinned) → HSK → CEK → PEK,
+        OCA → PEK, PEK → PDH, with the HSK and signed CEK from an hsk_cek file. SEV: ARK (pinned per CPU
+        generation) → ASK → CEK → PEK, OCA → PEK, PEK → PDH; a full export (sevctl export --full) carries
+        its own ASK and ARK. Roots count only when their SHA-256 is a built-in pin or given with --allow-root.
+        Prints the verified links, the root and the chip id; on failure "chain broken at <link>: <reason>", exit 1.
+
+          --chain F             cert_chain.cert (PEK ‖ OCA ‖ CEK), PDH ‖ PEK ‖ OCA ‖ CEK, or a full export
+                                (SEV PDH ‖ ... ‖ ASK ‖ ARK; CSV PDH ‖ ... ‖ HSK ‖ HRK)
+          --pdh F               pdh.cert (optional when --chain is a full export)
+          --hsk-cek F           CSV: hsk_cek file from Hygon's key server (HSK ‖ signed CEK); repeatable
+          --ask-ark F           SEV: ASK, ASK ‖ ARK or ASK-signed CEK from AMD's key server; repeatable
+          --intermediate F      any intermediate file (same as the two above); repeatable
+          --root F              root certificate (Hygon HRK, AMD ARK); repeatable
+          --allow-root FP       also trust the root with this SHA-256 fingerprint (lab or simulator roots)
+          --platform csv|sev    override the platform detected from the PDH
+          --json                machine-readable output
+        """;
+
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new(OptionKind.Single, "--chain"),
+        new(OptionKind.Single, "--pdh"),
+        new(OptionKind.Multiple, "--hsk-cek"),
+        new(OptionKind.Multiple, "--ask-ark"),
+        new(OptionKind.Multiple, "--intermediate"),
+        new(OptionKind.Multiple, "--root"),
+        new(OptionKind.Multiple, "--allow-root"),
+        new(OptionKind.Single, "--platform"),
+        new(OptionKind.Flag, "--json"),
+    ];
+
+    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    {
+        args.RequirePositionals();
+        string chainPath = args.Require("--chain");
+        string? pdhPath = args.Value("--pdh");
+
+        // Parse every file first, so a malformed one is reported by name (exit 2) before verification.
+        var chainEntries = CertificateFile.Read(Name, "--chain", chainPath);
+        var chain = Concat(chainEntries);
+        byte[] pdh = [];
+        if (pdhPath is not null)
+        {
+            var pdhEntry = CertificateFile.ReadSingle(Name, "--pdh", pdhPath);
+            pdh = pdhEntry.Bytes;
+        }
+
+        var platform = args.Value("--platform") is { } p
+            ? CliParse.Platform(Name, p)
+            : (pdhPath is not null ? CertificateFile.ReadSingle(Name, "--pdh", pdhPath) : chainEntries[0]).Platform;
+
+        var intermediates = new List<byte[]>();
+        foreach (var option in new[] { "--hsk-cek", "--ask-ark", "--intermediate" })
+        {
+            foreach (var path in args.Values(option))
+                intermediates.Add(Concat(CertificateFile.Read(Name, option, path)));
+        }
+        var roots = args.Values("--root").Select(path => CertificateFile.ReadSingle(Name, "--root", path).Bytes).ToList();
+        var allowed = new List<string>();
+        foreach (var text in args.Values("--allow-root"))
+            allowed.Add(TrustLoader.NormalizeFingerprint(text)
+                ?? throw CliParse.Bad(Name, "--allow-root", $"'{text}' is not a SHA-256 fingerprint (64 hex digits)"));
+
+        // A CSV full chain (PDH ‖ PEK ‖ OCA ‖ CEK ‖ HSK ‖ HRK, the simulator's full_chain.cert) carries its own
+        // hsk_cek and root; the root still counts only when pinned or allowed.
+        if (platform == PlatformKind.Csv && chainEntries.Count == 6
+            && chainEntries[4].Format == CertificateFormat.CsvCa && chainEntries[5].Format == CertificateFormat.CsvCa)
+        {
+            chain = Concat(chainEntries.Take(4).ToList());
+            intermediates.Add([.. chainEntries[4].Bytes, .. chainEntries[3].Bytes]);
+            roots.Add(chainEntries[5].Bytes);
+        }
+
+        var trust = new PlatformTrust { RootCertificates = roots, ExtraRootFingerprints = allowed, Intermediates = intermediates };
+        IPlatformProfile profile = platform == PlatformKind.Csv ? CsvPlatformProfile.Instance : SevPlatformProfile.Instance;
+
+        ChainVerificationResult result;
+        try
+        {
+            result = profile.VerifyChain(new PlatformEvidence(pdh, chain), trust);
+        }
+        catch (ChainVerificationException ex)
+        {
+            if (args.Flag("--json"))
+                CliJson.Write(context.Out, new { valid = false, platform = CliParse.PlatformName(platform), link = ex.Link, reason = ex.Reason });
+            else
+                context.Out.WriteLine($"chain broken at {ex.Link}: {ex.Reason}");
+            return Task.FromResult(ExitCodes.VerificationFailed);
+        }
+        catch (InvalidCertificateException ex)
+        {
+            string files = pdhPath is null ? $"--chain '{chainPath}'" : $"--pdh '{pdhPath}', --chain '{chainPath}'";
+            throw new CliUsageException($"gop {Name}: {ex.Message} ({files}, platform {CliParse.PlatformName(platform)})", ex);
+        }
+
+        if (args.Flag("--json"))
+        {
+            CliJson.Write(context.Out, new
+            {
+                valid = true,
+                platform = CliParse.PlatformName(result.Platform),
+                chipId = result.ChipId,
+                root = result.RootName,
+                rootFingerprint = result.RootFingerprint,
+                rootPinned = result.RootPinned,
+                links = result.VerifiedLinks,
+            });
+        }
+        else
+        {
+            context.Out.WriteLine($"chain verified ({CliParse.PlatformName(result.Platform)})");
+            context.Out.WriteLine($"  links:   {string.Join(", ", result.VerifiedLinks)}");
+            context.Out.WriteLine($"  root:    {result.RootName} ({(result.RootPinned ? "built-in pin" : "allowed with --allow-root")}) {result.RootFingerprint}");
+            context.Out.WriteLine($"  chip id: {result.ChipId}");
+        }
+        return Task.FromResult(ExitCodes.Success);
+    }
+
+    private static byte[] Concat(IReadOnlyList<CertificateEntry> entries) => entries.SelectMany(e => e.Bytes).ToArray();
+}

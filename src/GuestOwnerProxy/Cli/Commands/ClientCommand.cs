@@ -1,0 +1,218 @@
+using System.Buffers.Text;
+using System.Text;
+using Grpc.Core;
+using GuestOwnerProxy.Cli.Client;
+
+namespace GuestOwnerProxy.Cli.Commands;
+
+public enum ClientOperation
+{
+    GetBundle,
+    GetSecret,
+}
+
+/// <summary>
+/// <c>gop client GetBundle|GetSecret</c>: a drop-in replacement for the Python <c>gop-client.py</c> that
+/// kata-runtime runs (wire-protocol.md §2): same argv, same files, the same single stdout line, and
+/// "GRPC Error: &lt;details&gt;" on stderr with exit 1 when the server refuses.
+/// </summary>
+public sealed class ClientCommand : CliCommand
+{
+    // Constants of gop-client.py (the version kata's CCv0 guides ship); operators edit them there to match
+    // `sevtool/hag --platform_status`, here they pass --api-major/--api-minor/--build instead.
+    public const int DefaultApiMajor = 0;
+    public const int DefaultApiMinor = 22;
+    public const int DefaultBuildId = 13;
+    public const int DefaultPolicy = 0;
+    public const int DefaultConnectionId = 9;
+    public const string DefaultKeysetId = "KEYSET-1";
+    /// <summary>gop-client.py's placeholder measurement; it is meant never to verify.</summary>
+    public const string DefaultMeasurement = "gAxZlm0aF2r8vNTEE01fber98yWJC6K5NTRDUb3ik4LCZvtsXlnxm+zySQiGjTPA";
+    /// <summary>The third field kata parses from GetSecret's line (hw_gpa in the script; QEMU finds the area itself).</summary>
+    public const string SecretGpa = "8000";
+
+    private readonly ClientOperation _operation;
+
+    public ClientCommand(ClientOperation operation) => _operation = operation;
+
+    public override string Name => $"client {_operation}";
+
+    public override string Summary => _operation == ClientOperation.GetBundle
+        ? "gop-client.py GetBundle: fetch GODH and session blob, write godh.txt/launch_blob.txt"
+        : "gop-client.py GetSecret: send the measurement, write secret_header.txt/secret_data.txt";
+
+    public override string Help => _operation == ClientOperation.GetBundle
+        ? """
+          usage: gop client GetBundle [-t CERT_CHAIN] [-k PDH] [-p POLICY] [--platform sev|csv] [--protocol setup] SERVER PATH
+
+          Drop-in for `gop-client.py GetBundle SERVER PATH`. Reads the platform's pdh.cert and cert_chain.cert,
+          calls /Setup/GetLaunchBundle over h2c (SERVER is host:port, e.g. localhost:50051), writes
+          PATH/godh.txt and PATH/launch_blob.txt as base64 text (fields the server already sent as base64
+          text, the CSV bundle encoding, are written unchanged; raw fields are base64-encoded) and prints
+          exactly "PATH/godh.txt,PATH/launch_blob.txt,<ConnectionId>". On a gRPC error: "GRPC Error: <details>"
+          on stderr, exit 1. Unreadable files: exit 2.
+
+            -t CERT_CHAIN        default /opt/sev/cert_chain.cert (/opt/csv/... with --platform csv)
+            -k PDH               default /opt/sev/pdh.cert (/opt/csv/... with --platform csv)
+            -p POLICY            guest policy (default 0)
+            --platform sev|csv   only selects the default file locations (default sev)
+            --protocol setup     wire protocol (setup = the original Setup service; keybroker: issue 6)
+          """
+        : $"""
+          usage: gop client GetSecret [-c CONNECTION_ID] [-i KEYSET_ID] [-m MEASUREMENT_B64] [-p POLICY]
+                                      [--api-major N] [--api-minor N] [--build N] [--protocol setup] SERVER PATH
+
+          Drop-in for `gop-client.py GetSecret ... SERVER PATH`. Sends the measurement (base64 of the 48 bytes
+          from QMP query-sev-launch-measure) to /Setup/GetLaunchSecret, writes PATH/secret_header.txt and
+          PATH/secret_data.txt (base64) and prints exactly "<header b64>,<data b64>,{SecretGpa}".
+          On a gRPC error: "GRPC Error: <details>" on stderr (e.g. MEASUREMENT INVALID), exit 1.
+
+            -c CONNECTION_ID     from GetBundle's output (default {DefaultConnectionId}, as the script)
+            -i KEYSET_ID         keyset in keysets.json (default {DefaultKeysetId})
+            -m MEASUREMENT_B64   launch measurement (default: the script's placeholder, which never verifies)
+            -p POLICY            guest policy (default 0)
+            --api-major N        firmware API major sent to the server (default {DefaultApiMajor}, gop-client.py hw_api_major)
+            --api-minor N        firmware API minor (default {DefaultApiMinor}, hw_api_minor)
+            --build N            firmware build id (default {DefaultBuildId}, hw_build_id)
+            --protocol setup     wire protocol
+          """;
+
+    public override IReadOnlyList<OptionSpec> Options => _operation == ClientOperation.GetBundle
+        ?
+        [
+            new(OptionKind.Single, "-t"),
+            new(OptionKind.Single, "-k"),
+            new(OptionKind.Single, "-p"),
+            new(OptionKind.Single, "--platform"),
+            new(OptionKind.Single, "--protocol"),
+        ]
+        :
+        [
+            new(OptionKind.Single, "-c"),
+            new(OptionKind.Single, "-i"),
+            new(OptionKind.Single, "-m"),
+            new(OptionKind.Single, "-p"),
+            new(OptionKind.Single, "--api-major"),
+            new(OptionKind.Single, "--api-minor"),
+            new(OptionKind.Single, "--build"),
+            new(OptionKind.Single, "--protocol"),
+        ];
+
+    public override async Task<int> RunAsync(CommandArguments args, CliContext context)
+    {
+        args.RequirePositionals("server", "path");
+        string server = args.Positionals[0];
+        string path = args.Positionals[1];
+        string protocol = args.Value("--protocol") ?? ClientProtocols.Setup;
+        try
+        {
+            return _operation == ClientOperation.GetBundle
+                ? await GetBundleAsync(args, protocol, server, path, context)
+                : await GetSecretAsync(args, protocol, server, path, context);
+        }
+        catch (RpcException ex)
+        {
+            context.Err.WriteLine($"GRPC Error: {ex.Status.Detail}");
+            return ExitCodes.VerificationFailed;
+        }
+    }
+
+    private async Task<int> GetBundleAsync(CommandArguments args, string protocol, string server, string path, CliContext context)
+    {
+        string root = (args.Value("--platform") is { } p ? CliParse.Platform(Name, p) : Crypto.Common.PlatformKind.Sev)
+            == Crypto.Common.PlatformKind.Csv ? "/opt/csv" : "/opt/sev";
+        string pdhPath = args.Value("-k") ?? $"{root}/pdh.cert";
+        string chainPath = args.Value("-t") ?? $"{root}/cert_chain.cert";
+        int policy = args.Int("-p", DefaultPolicy);
+        byte[] pdh = ReadInput(pdhPath, "-k");
+        byte[] chain = ReadInput(chainPath, "-t");
+
+        BundleAnswer answer;
+        using (var client = ClientProtocols.Create(Name, protocol, server))
+            answer = await client.GetBundleAsync(new BundleQuery(pdh, chain, policy), CancellationToken.None);
+
+        // Python concatenates strings: PATH + "/godh.txt", whatever PATH ends with.
+        string godhPath = path + "/godh.txt";
+        string blobPath = path + "/launch_blob.txt";
+        CreateDirectory(path);
+        WriteText(godhPath, AsBase64Text(answer.GuestOwnerPublicKey));
+        WriteText(blobPath, AsBase64Text(answer.LaunchBlob));
+        context.Out.Write($"{godhPath},{blobPath},{answer.ConnectionId}\n");
+        return ExitCodes.Success;
+    }
+
+    private async Task<int> GetSecretAsync(CommandArguments args, string protocol, string server, string path, CliContext context)
+    {
+        string measurementText = args.Value("-m") ?? DefaultMeasurement;
+        byte[] measurement = CliParse.Base64(Name, "-m", measurementText);
+        var query = new SecretQuery(
+            measurement,
+            args.Value("-c") ?? DefaultConnectionId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            args.Int("--api-major", DefaultApiMajor),
+            args.Int("--api-minor", DefaultApiMinor),
+            args.Int("--build", DefaultBuildId),
+            args.Int("-p", DefaultPolicy),
+            args.Value("-i") ?? DefaultKeysetId);
+        if (protocol == ClientProtocols.Setup && !int.TryParse(query.ConnectionId, out _))
+            throw CliParse.Bad(Name, "-c", $"'{query.ConnectionId}' is not an integer connection id");
+
+        SecretAnswer answer;
+        using (var client = ClientProtocols.Create(Name, protocol, server))
+            answer = await client.GetSecretAsync(query, CancellationToken.None);
+
+        string header = Convert.ToBase64String(answer.Header);
+        string data = Convert.ToBase64String(answer.Data);
+        CreateDirectory(path);
+        WriteText(path + "/secret_header.txt", header);
+        WriteText(path + "/secret_data.txt", data);
+        context.Out.Write($"{header},{data},{SecretGpa}\n");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The text QEMU reads: a field that already is base64 text (the CSV bundle encoding) is kept byte for
+    /// byte, as the CSV client writes it; raw binary (the SEV encoding) is base64-encoded, as the SEV client
+    /// does. Raw certificates and blobs are never valid base64 text: their first bytes are not in the alphabet.
+    /// </summary>
+    public static string AsBase64Text(byte[] field) =>
+        IsBase64Text(field) ? Encoding.ASCII.GetString(field) : Convert.ToBase64String(field);
+
+    public static bool IsBase64Text(ReadOnlySpan<byte> field) => !field.IsEmpty && Base64.IsValid(field, out int decoded) && decoded > 0;
+
+    private byte[] ReadInput(string file, string option)
+    {
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Same first words as gop-client.py ("Error: Failed to open <file>"), plus the reason.
+            throw new CliUsageException($"Failed to open {file} ({option}): {ex.Message}", ex);
+        }
+    }
+
+    private void CreateDirectory(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new CliUsageException($"gop {Name}: PATH: cannot create directory '{path}': {ex.Message}", ex);
+        }
+    }
+
+    private void WriteText(string file, string text)
+    {
+        try
+        {
+            File.WriteAllBytes(file, Encoding.ASCII.GetBytes(text));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"gop {Name}: PATH: cannot write '{file}': {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+
+namespace GuestOwnerProxy.Cli.Commands;
+
+/// <summary><c>gop digest</c>: the launch digest the firmware will reach for an image (hex, or base64 as Hygon's tools print it).</summary>
+public sealed class DigestCommand : CliCommand
+{
+    // Kernel hashes table (launch-formats.md §1): header GUID(16) ‖ u16 length, then three entries
+    // GUID(16) ‖ u16 length ‖ SHA-256(32) for cmdline, initrd and kernel.
+    private const int TableEntriesOffset = 18;
+    private const int TableEntrySize = 50;
+    private const int EntryHashOffset = 18;
+    private const int EntryHashSize = 32;
+
+    public override string Name => "digest";
+    public override string Summary => "launch digest of an OVMF image (and kernel/initrd/cmdline when measured)";
+    public override string Help =>
+        $"""
+        usage: gop digest --platform csv|sev {ImageOptions.Usage} [--base64] [--json]
+
+        Prints the launch digest LD = H(OVMF ‖ padded kernel hashes table), H = SM3 (csv) or SHA-256 (sev),
+        as lowercase hex (or base64 with --base64). --json adds the kernel hashes table entries and the
+        OVMF footer facts (kernel hashes area, secret area, SEV-ES reset address).
+
+          --platform csv|sev  which firmware hash to use
+        {ImageOptions.Help}
+          --base64            print the digest as base64 (allowed_digests accepts both)
+          --json              machine-readable output
+        """;
+
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new(OptionKind.Single, "--platform"),
+        .. ImageOptions.Specs,
+        new(OptionKind.Flag, "--base64"),
+        new(OptionKind.Flag, "--json"),
+    ];
+
+    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    {
+        args.RequirePositionals();
+        var platform = CliParse.Platform(Name, args.Require("--platform"));
+        var image = ImageOptions.Read(args);
+        var result = ImageOptions.Compute(Name, platform, image);
+        string digest = args.Flag("--base64") ? Convert.ToBase64String(result.Digest) : Hex(result.Digest);
+
+        if (!args.Flag("--json"))
+        {
+            context.Out.WriteLine(digest);
+            return Task.FromResult(ExitCodes.Success);
+        }
+
+        var crypto = LaunchCrypto.For(platform);
+        CliJson.Write(context.Out, new
+        {
+            platform = CliParse.PlatformName(platform),
+            algorithm = crypto.DigestName,
+            digest = Hex(result.Digest),
+            digestBase64 = Convert.ToBase64String(result.Digest),
+            ovmf = image.OvmfPath,
+            kernelHashes = result.HashTable is not null,
+            hashTable = result.HashTable is { } table ? new
+            {
+                cmdline = EntryHash(table, 0),
+                initrd = EntryHash(table, 1),
+                kernel = EntryHash(table, 2),
+                paddedTable = Hex(table),
+            } : null,
+            footer = new
+            {
+                guidTable = result.Footer.HasGuidTable,
+                kernelHashesArea = Area(result.Footer.KernelHashesArea),
+                secretArea = Area(result.Footer.SecretArea),
+                sevEsResetAddress = result.Footer.SevEsResetAddress is { } reset ? $"0x{reset:x}" : null,
+            },
+        });
+        return Task.FromResult(ExitCodes.Success);
+    }
+
+    private static string EntryHash(byte[] table, int index) =>
+        Hex(table.AsSpan(TableEntriesOffset + index * TableEntrySize + EntryHashOffset, EntryHashSize));
+
+    private static object? Area(OvmfArea? area) =>
+        area is { } a ? new { @base = $"0x{a.Base:x}", size = a.Size } : null;
+}

@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Grpc.Core;
+using GuestOwnerProxy.Cli.Client;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+using GuestOwnerProxy.Platform;
+
+namespace GuestOwnerProxy.Cli.Commands;
+
+/// <summary>
+/// <c>gop simulate</c>: one whole kata launch against a running server, with the software firmware
+/// standing in for the PSP/CSV: bundle over real gRPC → LAUNCH_START → LAUNCH_UPDATE_DATA (OVMF, then
+/// the padded kernel hashes table) → LAUNCH_MEASURE → GetLaunchSecret → LAUNCH_SECRET → what the
+/// guest's efi_secret sees. Exit 0 only when the guest ends up with keys.
+/// </summary>
+public sealed class SimulateCommand : CliCommand
+{
+    private const int UpdateChunkSize = 1 << 16;
+
+    public override string Name => "simulate";
+    public override string Summary => "play a whole launch with the software CSV/SEV firmware against a running server";
+    public override string Help =>
+        $"""
+        usage: gop simulate --server HOST:PORT --platform csv|sev [--keyset ID] [--policy N]
+                            [{ImageOptions.Usage}] [--seed development|random]
+                            [--csv-variant no-build|build8|build32] [--protocol setup]
+
+        Runs the launch a kata host would, with the simulated firmware from GuestOwnerProxy.Platform, and
+        prints each step: bundle (GetLaunchBundle), LAUNCH_START (the firmware checks the GODH, session blob
+        and policy MAC), LAUNCH_UPDATE_DATA with the OVMF file and, when measured, the padded kernel hashes
+        table, LAUNCH_MEASURE, GetLaunchSecret, LAUNCH_SECRET (MAC check and decryption by the firmware),
+        and the secret table entries the guest sees: GUIDs and, for the keyset bundle, the key ids (never
+        the key values). Without --ovmf no data is measured (launch digest of empty input).
+        Exit 0 when the guest received at least one key; 1 when the server or the firmware refused
+        (GRPC Error / firmware error printed); 2 for bad arguments or files.
+
+          --server HOST:PORT   the running server (h2c)
+          --platform csv|sev   which firmware to simulate
+          --keyset ID          keyset to ask for (default KEYSET-1)
+          --policy N           guest policy (default 0)
+          --seed development   the fixed development seed, whose roots the Development server configuration
+                               trusts (default); random = fresh keys the server will not trust
+          --csv-variant V      measurement formula of the simulated CSV firmware (default no-build)
+        {ImageOptions.Help}
+        """;
+
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new(OptionKind.Single, "--server"),
+        new(OptionKind.Single, "--platform"),
+        new(OptionKind.Single, "--keyset"),
+        new(OptionKind.Single, "--policy"),
+        new(OptionKind.Single, "--seed"),
+        new(OptionKind.Single, "--csv-variant"),
+        new(OptionKind.Single, "--protocol"),
+        .. ImageOptions.Specs,
+    ];
+
+    public override async Task<int> RunAsync(CommandArguments args, CliContext context)
+    {
+        args.RequirePositionals();
+        string server = args.Require("--server");
+        var kind = CliParse.Platform(Name, args.Require("--platform"));
+        string keyset = args.Value("--keyset") ?? ClientCommand.DefaultKeysetId;
+        uint policy = args.Value("--policy") is { } p ? CliParse.UInt32(Name, "--policy", p) : 0u;
+        byte[]? seed = (args.Value("--seed") ?? "development").ToLowerInvariant() switch
+        {
+            "development" => SoftwarePlatformSeeds.DevelopmentSeed,
+            "random" => null,
+            var other => throw CliParse.Bad(Name, "--seed", $"'{other}' is not a seed (development or random)"),
+        };
+        var variant = (args.Value("--csv-variant") ?? "no-build").ToLowerInvariant() switch
+        {
+            "no-build" or "csv-no-build" => CsvMeasurementVariant.NoBuild,
+            "build8" or "csv-build8" => CsvMeasurementVariant.Build8,
+            "build32" or "csv-build32" => CsvMeasurementVariant.Build32,
+            var other => throw CliParse.Bad(Name, "--csv-variant", $"'{other}' is not a variant (no-build, build8, build32)"),
+        };
+        LaunchImage? image = ImageOptions.Given(args) ? ImageOptions.Read(args) : null;
+        LaunchDigestResult? expected = image is null ? null : ImageOptions.Compute(Name, kind, image);
+        var output = context.Out;
+
+        var platform = SoftwarePlatform.Create(kind, new SoftwarePlatformOptions { Seed = seed, CsvVariant = variant });
+        output.WriteLine($"platform:  simulated {CliParse.PlatformName(kind)} firmware {platform.Version}, root {platform.RootFingerprint}{(seed is null ? " (random seed)" : " (development seed)")}");
+
+        try
+        {
+            using var client = ClientProtocols.Create(Name, args.Value("--protocol") ?? ClientProtocols.Setup, server);
+
+            var bundle = await client.GetBundleAsync(
+                new BundleQuery(platform.PdhCertificate, platform.CertificateChain, unchecked((int)policy)), CancellationToken.None);
+            bool base64Bundle = ClientCommand.IsBase64Text(bundle.GuestOwnerPublicKey);
+            byte[] godh = Decode(bundle.GuestOwnerPublicKey);
+            byte[] blob = Decode(bundle.LaunchBlob);
+            output.WriteLine($"bundle:    connection {bundle.ConnectionId}, GODH {godh.Length} bytes, session blob {blob.Length} bytes ({(base64Bundle ? "base64 text" : "raw")} encoding)");
+
+            using var launch = platform.LaunchStart(godh, blob, policy);
+            output.WriteLine($"start:     LAUNCH_START accepted (policy 0x{policy:x8})");
+
+            if (image is not null)
+            {
+                long bytes = Update(launch, image.OvmfPath);
+                output.WriteLine($"update:    OVMF {image.OvmfPath} ({bytes} bytes)");
+                if (expected!.HashTable is { } table)
+                {
+                    launch.UpdateData(table);
+                    output.WriteLine($"update:    kernel hashes table ({table.Length} bytes, padded)");
+                }
+            }
+            else
+            {
+                output.WriteLine("update:    no image given, nothing measured");
+            }
+
+            byte[] measurement = launch.Measure();
+            output.WriteLine($"measure:   launch digest {Hex(launch.LaunchDigest)}");
+            if (expected is not null && !CryptographicOperations.FixedTimeEquals(expected.Digest, launch.LaunchDigest))
+                throw new CliVerificationException($"the firmware's launch digest differs from the computed one {Hex(expected.Digest)}");
+            output.WriteLine($"measure:   {Convert.ToBase64String(measurement)}");
+
+            var version = platform.Version;
+            var secret = await client.GetSecretAsync(new SecretQuery(
+                measurement, bundle.ConnectionId, version.ApiMajor, version.ApiMinor, unchecked((int)version.BuildId),
+                unchecked((int)policy), keyset), CancellationToken.None);
+            output.WriteLine($"secret:    keyset {keyset}: header {secret.Header.Length} bytes, data {secret.Data.Length} bytes");
+
+            var entries = launch.InjectSecret(secret.Header, secret.Data);
+            output.WriteLine($"inject:    LAUNCH_SECRET accepted, {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")} in the guest's secret area");
+            int keys = 0;
+            foreach (var entry in entries)
+            {
+                string detail = $"{entry.Data.Length} bytes";
+                if (entry.Guid == KnownGuids.KeysetBundle)
+                {
+                    var ids = KeyIds(entry.Data);
+                    keys += ids.Count;
+                    detail = $"keyset bundle, key ids: {(ids.Count == 0 ? "none" : string.Join(", ", ids))}";
+                }
+                output.WriteLine($"guest:     {entry.Guid} ({detail})");
+                CryptographicOperations.ZeroMemory(entry.Data);
+            }
+            if (keys == 0)
+                throw new CliVerificationException("the guest received no keys");
+            output.WriteLine($"result:    guest has {keys} key{(keys == 1 ? "" : "s")}");
+            return ExitCodes.Success;
+        }
+        catch (RpcException ex)
+        {
+            context.Err.WriteLine($"GRPC Error: {ex.Status.Detail}");
+            return ExitCodes.VerificationFailed;
+        }
+        catch (FirmwareException ex)
+        {
+            context.Err.WriteLine($"error: gop {Name}: firmware refused ({ex.Error}): {ex.Message}");
+            return ExitCodes.VerificationFailed;
+        }
+    }
+
+    private static byte[] Decode(byte[] field) =>
+        ClientCommand.IsBase64Text(field) ? Convert.FromBase64String(System.Text.Encoding.ASCII.GetString(field)) : field;
+
+    private static long Update(ISoftwareLaunch launch, string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, UpdateChunkSize);
+        var buffer = new byte[UpdateChunkSize];
+        long total = 0;
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            launch.UpdateData(buffer.AsSpan(0, read));
+            total += read;
+        }
+        return total;
+    }
+
+    /// <summary>The key ids of the offline KBC's JSON bundle {"id": "base64", ...}; values are not kept.</summary>
+    private static List<string> KeyIds(byte[] payload)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return [];
+            return document.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        }
+        catch (JsonException)
+        {
+            throw new CliVerificationException("the keyset bundle entry is not a JSON object of key ids");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace GuestOwnerProxy.Server.Audit;
+
+/// <summary>
+/// One decision, as one JSON line. Only public facts: never TEK/TIK, keys, secret tables or
+/// measurements (a measurement is useless without the TIK, but there is no reason to keep it).
+/// </summary>
+public sealed record AuditRecord
+{
+    [JsonPropertyName("time")] public required DateTimeOffset Time { get; init; }
+    /// <summary>"bundle" or "secret".</summary>
+    [JsonPropertyName("event")] public required string Event { get; init; }
+    /// <summary>"issued", "released" or "denied".</summary>
+    [JsonPropertyName("decision")] public required string Decision { get; init; }
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+    [JsonPropertyName("detail")] public string? Detail { get; init; }
+    [JsonPropertyName("peer")] public string? Peer { get; init; }
+    [JsonPropertyName("connection_id")] public int? ConnectionId { get; init; }
+    [JsonPropertyName("platform")] public string? Platform { get; init; }
+    /// <summary>Verified chip id (CEK key fingerprint); null when the chain was not verified.</summary>
+    [JsonPropertyName("chip_id")] public string? ChipId { get; init; }
+    [JsonPropertyName("chain_verified")] public bool? ChainVerified { get; init; }
+    [JsonPropertyName("root")] public string? Root { get; init; }
+    [JsonPropertyName("keyset")] public string? Keyset { get; init; }
+    [JsonPropertyName("api_major")] public int? ApiMajor { get; init; }
+    [JsonPropertyName("api_minor")] public int? ApiMinor { get; init; }
+    [JsonPropertyName("build_id")] public long? BuildId { get; init; }
+    /// <summary>Policy as 0x-prefixed hex of the raw u32 bits.</summary>
+    [JsonPropertyName("policy")] public string? Policy { get; init; }
+    /// <summary>Name of the matched image or allowed_digests entry.</summary>
+    [JsonPropertyName("matched")] public string? Matched { get; init; }
+    /// <summary>The matched launch digest (public: it is computed from public images).</summary>
+    [JsonPropertyName("digest")] public string? Digest { get; init; }
+    [JsonPropertyName("formula")] public string? Formula { get; init; }
+    [JsonPropertyName("config_version")] public long? ConfigVersion { get; init; }
+}

@@ -1,0 +1,156 @@
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+
+namespace GuestOwnerProxy.Server.Configuration;
+
+/// <summary>What a successful load produced, plus warnings for the log and the computed image digests for operators.</summary>
+public sealed record ConfigurationLoadResult(
+    BrokerConfiguration Configuration,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyList<ImageDigest> ImageDigests);
+
+/// <summary>
+/// Loads and validates keysets.json, keys.json, the trust files and the images completely, or
+/// throws <see cref="ConfigurationException"/> listing every problem. Used at start-up (a failure
+/// stops the start), on reload (a failure keeps the last good version) and by <c>check-config</c>.
+/// </summary>
+public sealed class BrokerConfigurationLoader
+{
+    /// <summary>Size of the OVMF secret area in current AmdSev builds; used when the firmware is not known.</summary>
+    public const int DefaultSecretAreaSize = 3072;
+
+    // Secret table: header GUID(16) ‖ u32 length, entry GUID(16) ‖ u32 length ‖ payload, padded to 16.
+    private const int TableHeaderSize = 20;
+    private const int EntryHeaderSize = 20;
+
+    private readonly ImageDigestCache _images;
+    private long _version;
+
+    public BrokerConfigurationLoader(ImageDigestCache? images = null) => _images = images ?? new ImageDigestCache();
+
+    public ConfigurationLoadResult Load(GuestOwnerProxyOptions options)
+    {
+        var errors = new List<ConfigurationError>();
+        var warnings = new List<string>();
+
+        var keysetsText = ReadFile(options.KeysetsFile, "keysets file (-c/--config)", errors);
+        var keysText = ReadFile(options.KeysFile, "keys file (-k/--keyfile)", errors);
+        var definitions = keysetsText is null ? [] : KeysetFileParser.Parse(options.KeysetsFile, keysetsText, errors, warnings);
+        var keys = keysText is null ? new Dictionary<string, string>() : KeysFileParser.Parse(options.KeysFile, keysText, errors);
+        if (keysText is not null)
+            WarnIfReadableByOthers(options.KeysFile, warnings);
+
+        var trust = TrustLoader.Load(options.Trust, errors);
+
+        var keysets = new Dictionary<string, Keyset>(StringComparer.Ordinal);
+        var computed = new List<ImageDigest>();
+        var live = new List<(ImageDefinition, PlatformKind)>();
+        foreach (var definition in definitions)
+        {
+            int before = errors.Count;
+            CheckKeys(options.KeysFile, definition, keys, errors);
+            if (definition.AllowedDigests.Count == 0 && definition.AllowedImages.Count == 0)
+            {
+                if (options.Unsafe)
+                    warnings.Add($"{options.KeysetsFile}: keyset '{definition.Id}' has no allowed_digests/allowed_images; accepted only because measurement checking is off (--unsafe)");
+                else
+                    errors.Add(new ConfigurationError(options.KeysetsFile, definition.Id, KeysetFileParser.AllowedDigests,
+                        $"a keyset needs {KeysetFileParser.AllowedDigests} or {KeysetFileParser.AllowedImages} (or the server must run with --unsafe)"));
+            }
+
+            var digests = new Dictionary<PlatformKind, IReadOnlyList<ExpectedDigest>>();
+            foreach (var platform in new[] { PlatformKind.Csv, PlatformKind.Sev })
+            {
+                if (!definition.AppliesTo(platform))
+                    continue;
+                var list = definition.AllowedDigests.Select(d => new ExpectedDigest(d, null)).ToList();
+                for (int i = 0; i < definition.AllowedImages.Count; i++)
+                {
+                    var image = definition.AllowedImages[i];
+                    try
+                    {
+                        var digest = _images.Get(image, platform);
+                        live.Add((image, platform));
+                        computed.Add(digest);
+                        list.Add(new ExpectedDigest(new DigestCandidate($"image '{image.Name}'", digest.Digest), digest.SecretAreaSize));
+                    }
+                    catch (CryptoFormatException ex)
+                    {
+                        errors.Add(new ConfigurationError(options.KeysetsFile, definition.Id,
+                            $"{KeysetFileParser.AllowedImages}[{i}] ('{image.Name}', {platform})", ex.Message));
+                    }
+                }
+                digests[platform] = list;
+            }
+
+            if (errors.Count == before)
+            {
+                CheckSecretFits(options.KeysetsFile, definition, keys, digests, errors);
+                keysets[definition.Id] = new Keyset(definition, digests);
+            }
+        }
+
+        if (errors.Count > 0)
+            throw new ConfigurationException(errors);
+
+        _images.Retain(live);
+        var configuration = new BrokerConfiguration(Interlocked.Increment(ref _version), keysets, keys, trust, options.Unsafe);
+        return new ConfigurationLoadResult(configuration, warnings, computed);
+    }
+
+    private static void CheckKeys(string keysFile, KeysetDefinition definition, IReadOnlyDictionary<string, string> keys, List<ConfigurationError> errors)
+    {
+        foreach (var keyId in definition.AllowedKeys)
+        {
+            // The original skipped unknown ids silently and could send a guest "{}".
+            if (!keys.ContainsKey(keyId))
+                errors.Add(new ConfigurationError(keysFile, definition.Id, KeysetFileParser.AllowedKeys,
+                    $"key id '{keyId}' is not defined in {keysFile}"));
+        }
+    }
+
+    private static void CheckSecretFits(
+        string keysetsFile, KeysetDefinition definition, IReadOnlyDictionary<string, string> keys,
+        Dictionary<PlatformKind, IReadOnlyList<ExpectedDigest>> digests, List<ConfigurationError> errors)
+    {
+        int payload = KeyBundlePayload.Length(definition.AllowedKeys, keys);
+        int table = Align16(TableHeaderSize + EntryHeaderSize + payload);
+        uint area = digests.Values.SelectMany(d => d)
+            .Select(d => d.SecretAreaSize ?? DefaultSecretAreaSize)
+            .DefaultIfEmpty((uint)DefaultSecretAreaSize)
+            .Min();
+        if (table > area)
+            errors.Add(new ConfigurationError(keysetsFile, definition.Id, KeysetFileParser.AllowedKeys,
+                $"the secret table for these keys needs {table} bytes but the firmware secret area holds {area}"));
+    }
+
+    internal static int Align16(int n) => (n + 15) & ~15;
+
+    private static string? ReadFile(string path, string role, List<ConfigurationError> errors)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors.Add(new ConfigurationError(path, null, null, $"cannot read {role}: {ex.Message}"));
+            return null;
+        }
+    }
+
+    private static void WarnIfReadableByOthers(string path, List<string> warnings)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        try
+        {
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+                warnings.Add($"{path}: key file is accessible by group/others (mode {Convert.ToString((int)mode, 8)}); restrict it to the proxy's user (chmod 600)");
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,103 @@
+namespace GuestOwnerProxy.Server.Configuration;
+
+/// <summary>
+/// The <c>GuestOwnerProxy</c> section of appsettings (and what the Python flags map onto).
+/// Paths are relative to the working directory unless absolute.
+/// </summary>
+public sealed class GuestOwnerProxyOptions
+{
+    public const string SectionName = "GuestOwnerProxy";
+
+    /// <summary>keysets.json (<c>-c/--config</c>).</summary>
+    public string KeysetsFile { get; set; } = "keysets.json";
+
+    /// <summary>keys.json (<c>-k/--keyfile</c>). Secret material.</summary>
+    public string KeysFile { get; set; } = "keys.json";
+
+    /// <summary><c>-u/--unsafe</c>: measurements are not verified at all. Logged loudly.</summary>
+    public bool Unsafe { get; set; }
+
+    /// <summary><c>-d/--debug</c>: debug-level logging.</summary>
+    public bool Debug { get; set; }
+
+    /// <summary><c>-l/--logfile</c>: also write the log to this file (compact JSON lines).</summary>
+    public string? LogFile { get; set; }
+
+    /// <summary><c>-p/--port</c>: port of the default endpoint (used when <see cref="Urls"/> is empty).</summary>
+    public int Port { get; set; } = 50051;
+
+    /// <summary>Host of the default endpoint: "localhost" (default), "*" for every interface, or an IP address.</summary>
+    public string ListenAddress { get; set; } = "localhost";
+
+    /// <summary>Explicit endpoints ("http://127.0.0.1:50051", "https://*:50052"). http = h2c, https = TLS (see <see cref="Tls"/>).</summary>
+    public List<string> Urls { get; set; } = [];
+
+    public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>Append-only JSON-lines audit log. Empty disables it (warned at start-up).</summary>
+    public string? AuditLog { get; set; } = "gop-audit.jsonl";
+
+    /// <summary>How often the keysets/keys/image/trust files are checked for changes. Zero disables hot reload.</summary>
+    public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public SessionLimitOptions Sessions { get; set; } = new();
+
+    public TrustOptions Trust { get; set; } = new();
+
+    public BundleEncodingOptions BundleEncoding { get; set; } = new();
+}
+
+public sealed class SessionLimitOptions
+{
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromMinutes(5);
+    public int MaxSessions { get; set; } = 1024;
+    public int MaxMeasurementAttempts { get; set; } = 3;
+}
+
+/// <summary>What the operator trusts besides the built-in pinned roots (HRK, AMD ARKs).</summary>
+public sealed class TrustOptions
+{
+    /// <summary>Root certificate files (HRK, ARK). Used only when pinned or listed in <see cref="ExtraRootFingerprints"/>.</summary>
+    public List<string> RootFiles { get; set; } = [];
+
+    /// <summary>Lowercase hex SHA-256 of extra roots to accept (lab/simulator roots). Each is warned about at start-up.</summary>
+    public List<string> ExtraRootFingerprints { get; set; } = [];
+
+    /// <summary>Directories of hsk_cek (CSV) and ASK / ASK-signed CEK (SEV) files from the vendors' key servers.</summary>
+    public List<string> IntermediateDirectories { get; set; } = [];
+
+    /// <summary>Individual intermediate files.</summary>
+    public List<string> IntermediateFiles { get; set; } = [];
+
+    /// <summary>Switches chain verification off. Never a default; logged loudly on every bundle.</summary>
+    public bool SkipVerification { get; set; }
+}
+
+public enum BundleEncoding
+{
+    /// <summary>Raw binary (the AMD SEV client base64-encodes itself).</summary>
+    Raw,
+    /// <summary>Base64 ASCII text without newlines (the Hygon CSV client writes the fields unchanged).</summary>
+    Base64,
+}
+
+public sealed class BundleEncodingOptions
+{
+    public BundleEncoding Csv { get; set; } = BundleEncoding.Base64;
+    public BundleEncoding Sev { get; set; } = BundleEncoding.Raw;
+}
+
+public sealed class TlsOptions
+{
+    /// <summary>PEM certificate (chain) for https endpoints.</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>PEM private key for <see cref="CertificateFile"/>.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Require a client certificate on https endpoints.</summary>
+    public bool RequireClientCertificate { get; set; }
+
+    /// <summary>PEM CA certificate(s) that client certificates must chain to (default: the system store).</summary>
+    public string? ClientCaFile { get; set; }
+}

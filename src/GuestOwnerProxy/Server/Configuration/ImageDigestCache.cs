@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Text;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+
+namespace GuestOwnerProxy.Server.Configuration;
+
+/// <summary>A launch digest the server computed itself for an <c>allowed_images</c> entry.</summary>
+public sealed record ImageDigest(string Name, PlatformKind Platform, byte[] Digest, bool KernelHashes, uint? SecretAreaSize);
+
+/// <summary>
+/// Launch digests of configured images, keyed by platform, image definition and the size and
+/// modification time of every file involved: a reload recomputes only what changed (OVMF and
+/// initrd files are large).
+/// </summary>
+public sealed class ImageDigestCache
+{
+    private readonly ConcurrentDictionary<string, ImageDigest> _cache = new(StringComparer.Ordinal);
+
+    public int Computations { get; private set; }
+
+    /// <exception cref="CryptoFormatException">unreadable file, or a kernel with an OVMF lacking the hashes area.</exception>
+    public ImageDigest Get(ImageDefinition image, PlatformKind platform)
+    {
+        var key = CacheKey(image, platform);
+        if (_cache.TryGetValue(key, out var cached))
+            return cached;
+
+        var launchImage = new LaunchImage(image.OvmfPath, image.KernelPath, image.InitrdPath, ReadCmdline(image), image.KernelHashes);
+        var result = LaunchDigest.Compute(LaunchCrypto.For(platform), launchImage);
+        var digest = new ImageDigest(image.Name, platform, result.Digest, launchImage.MeasuresKernelHashes, result.Footer.SecretArea?.Size);
+        Computations++;
+        _cache[key] = digest;
+        return digest;
+    }
+
+    /// <summary>Drops entries not used by the last load, so the cache does not grow with every edit.</summary>
+    public void Retain(IEnumerable<(ImageDefinition Image, PlatformKind Platform)> live)
+    {
+        var keep = live.Select(l => CacheKey(l.Image, l.Platform)).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in _cache.Keys)
+        {
+            if (!keep.Contains(key))
+                _cache.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>
+    /// The command line as QEMU sees it. A cmdline file conventionally ends with one newline that is not
+    /// part of the <c>-append</c> string (Hygon's helper drops the last byte), so exactly one trailing
+    /// "\n" (or "\r\n") is removed; any other whitespace is kept because it changes the digest.
+    /// </summary>
+    public static byte[]? ReadCmdline(ImageDefinition image)
+    {
+        if (image.Cmdline is not null)
+            return Encoding.UTF8.GetBytes(image.Cmdline);
+        if (image.CmdlineFile is null)
+            return null;
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(image.CmdlineFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CryptoFormatException($"cannot read cmdline file '{image.CmdlineFile}': {ex.Message}", ex);
+        }
+        int length = bytes.Length;
+        if (length > 0 && bytes[length - 1] == (byte)'\n')
+        {
+            length--;
+            if (length > 0 && bytes[length - 1] == (byte)'\r')
+                length--;
+        }
+        return bytes[..length];
+    }
+
+    private static string CacheKey(ImageDefinition image, PlatformKind platform)
+    {
+        var key = new StringBuilder();
+        key.Append(platform).Append('|').Append(image.KernelHashes).Append('|').Append(image.Cmdline?.Length).Append(':').Append(image.Cmdline);
+        foreach (var file in new[] { image.OvmfPath, image.KernelPath, image.InitrdPath, image.CmdlineFile })
+        {
+            key.Append('|').Append(file);
+            if (file is not null)
+                key.Append('@').Append(FileStamp(file));
+        }
+        return key.ToString();
+    }
+
+    internal static string FileStamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing";
+    }
+}

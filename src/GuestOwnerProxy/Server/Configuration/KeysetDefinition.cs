@@ -1,0 +1,72 @@
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+
+namespace GuestOwnerProxy.Server.Configuration;
+
+/// <summary>One entry of keysets.json after validation (deployed fields plus the config.md extensions).</summary>
+public sealed class KeysetDefinition
+{
+    public required string Id { get; init; }
+
+    /// <summary>Launch digests given literally (hex or base64, 32 bytes), named "allowed_digests[i]".</summary>
+    public IReadOnlyList<DigestCandidate> AllowedDigests { get; init; } = [];
+
+    /// <summary>Images the server measures itself.</summary>
+    public IReadOnlyList<ImageDefinition> AllowedImages { get; init; } = [];
+
+    public required IReadOnlyList<string> AllowedKeys { get; init; }
+
+    /// <summary>Raw policy bits; never re-encoded.</summary>
+    public required IReadOnlySet<uint> AllowedPolicies { get; init; }
+
+    public int MinApiMajor { get; init; }
+    public int MinApiMinor { get; init; }
+
+    /// <summary>64-bit because Hygon build ids are large.</summary>
+    public IReadOnlySet<long> AllowedBuildIds { get; init; } = new HashSet<long>();
+
+    /// <summary>Any build at or above this is allowed (alternative to <see cref="AllowedBuildIds"/>).</summary>
+    public long? MinBuildId { get; init; }
+
+    /// <summary>Null: either platform, the session's PDH decides.</summary>
+    public PlatformKind? Platform { get; init; }
+
+    /// <summary>CSV formulas to accept; null means every known CSV candidate.</summary>
+    public IReadOnlyList<MeasurementFormula>? MeasurementVariants { get; init; }
+
+    /// <summary>Lowercase chip ids (CEK public key fingerprints) allowed; empty means any verified chip.</summary>
+    public IReadOnlySet<string> AllowedChips { get; init; } = new HashSet<string>();
+
+    public Guid SecretGuid { get; init; } = KnownGuids.KeysetBundle;
+
+    public bool AppliesTo(PlatformKind platform) => Platform is null || Platform == platform;
+
+    public bool AllowsBuild(long buildId) =>
+        AllowedBuildIds.Contains(buildId) || (MinBuildId is { } min && buildId >= min);
+
+    /// <summary>Formulas tried for a session of this platform.</summary>
+    public IReadOnlyList<MeasurementFormula> FormulasFor(PlatformKind platform) =>
+        platform == PlatformKind.Csv && MeasurementVariants is { Count: > 0 } variants
+            ? variants
+            : MeasurementFormulas.DefaultsFor(platform);
+}
+
+/// <summary>An <c>allowed_images</c> entry. Paths are already resolved against the keysets file's folder.</summary>
+public sealed record ImageDefinition(
+    string Name,
+    string OvmfPath,
+    string? KernelPath,
+    string? InitrdPath,
+    string? Cmdline,
+    string? CmdlineFile,
+    bool? KernelHashes)
+{
+    /// <summary>Every file whose change must trigger a recomputation of the digest.</summary>
+    public IEnumerable<string> Files()
+    {
+        yield return OvmfPath;
+        if (KernelPath is not null) yield return KernelPath;
+        if (InitrdPath is not null) yield return InitrdPath;
+        if (CmdlineFile is not null) yield return CmdlineFile;
+    }
+}

@@ -1,0 +1,234 @@
+using System.Text.Json;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+
+namespace GuestOwnerProxy.Server.Configuration;
+
+/// <summary>
+/// Reads keysets.json: the deployed fields (mixed underscore/hyphen spelling kept) and the optional
+/// config.md extensions. Only syntax and field shapes are checked here; cross-file checks (key ids,
+/// image files) belong to <see cref="BrokerConfigurationLoader"/>.
+/// </summary>
+public static class KeysetFileParser
+{
+    public const string AllowedDigests = "allowed_digests";
+    public const string AllowedImages = "allowed_images";
+    public const string AllowedKeys = "allowed_keys";
+    public const string AllowedPolicies = "allowed-policies";
+    public const string MinApiMajor = "min-api-major";
+    public const string MinApiMinor = "min-api-minor";
+    public const string AllowedBuildIds = "allowed-build-ids";
+    public const string MinBuildId = "min-build-id";
+    public const string Platform = "platform";
+    public const string MeasurementVariants = "measurement-variants";
+    public const string AllowedChips = "allowed-chips";
+    public const string SecretGuid = "secret-guid";
+
+    private static readonly HashSet<string> KnownFields =
+    [
+        AllowedDigests, AllowedImages, AllowedKeys, AllowedPolicies, MinApiMajor, MinApiMinor,
+        AllowedBuildIds, MinBuildId, Platform, MeasurementVariants, AllowedChips, SecretGuid,
+    ];
+
+    private static readonly HashSet<string> KnownImageFields =
+        ["name", "ovmf", "kernel", "initrd", "cmdline", "cmdline_file", "kernel_hashes"];
+
+    public static IReadOnlyList<KeysetDefinition> Parse(
+        string file, string text, List<ConfigurationError> errors, List<string> warnings)
+    {
+        using var document = OperatorJson.Parse(file, text, secret: false, errors);
+        if (document is null)
+            return [];
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new ConfigurationError(file, null, null,
+                $"top level must be an object of keysets, found {JsonFieldReader.Describe(document.RootElement)}"));
+            return [];
+        }
+
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
+        var keysets = new List<KeysetDefinition>();
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (property.Name.Length == 0)
+            {
+                errors.Add(new ConfigurationError(file, null, null, "keyset id must not be empty"));
+                continue;
+            }
+            if (property.Value.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new ConfigurationError(file, property.Name, null,
+                    $"must be an object, found {JsonFieldReader.Describe(property.Value)}"));
+                continue;
+            }
+            int before = errors.Count;
+            var keyset = ParseKeyset(file, baseDirectory, property.Name, property.Value, errors, warnings);
+            if (errors.Count == before && keyset is not null)
+                keysets.Add(keyset);
+        }
+        return keysets;
+    }
+
+    private static KeysetDefinition? ParseKeyset(
+        string file, string baseDirectory, string id, JsonElement element, List<ConfigurationError> errors, List<string> warnings)
+    {
+        var r = new JsonFieldReader(file, id, element, errors);
+        foreach (var name in r.FieldNames().Where(n => !KnownFields.Contains(n)))
+            warnings.Add($"{file}: keyset '{id}': unknown field '{name}' ignored (known: {string.Join(", ", KnownFields)})");
+
+        var digests = new List<DigestCandidate>();
+        foreach (var (value, field) in r.StringArray(AllowedDigests) ?? [])
+        {
+            if (DigestText.TryDecode(value, out var digest, out var problem))
+                digests.Add(new DigestCandidate(field, digest));
+            else
+                r.Error(field, problem);
+        }
+
+        var images = new List<ImageDefinition>();
+        foreach (var (value, field) in r.Array(AllowedImages) ?? [])
+        {
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                r.Error(field, $"must be an object, found {JsonFieldReader.Describe(value)}");
+                continue;
+            }
+            if (ParseImage(file, baseDirectory, id, field, value, errors, warnings) is { } image)
+            {
+                if (images.Any(i => i.Name == image.Name))
+                    r.Error(field + ".name", $"duplicate image name '{image.Name}'");
+                else
+                    images.Add(image);
+            }
+        }
+
+        var keys = r.StringArray(AllowedKeys, required: true);
+        if (keys is { Count: 0 })
+            r.Error(AllowedKeys, "is empty: the guest would receive no key");
+        foreach (var (key, field) in keys ?? [])
+        {
+            if (key.Length == 0)
+                r.Error(field, "key id must not be empty");
+        }
+
+        // Policies are u32 bits; accept the negative int32 spelling of the same bits as well.
+        var policies = r.IntegerArray(AllowedPolicies, int.MinValue, uint.MaxValue, required: true);
+        if (policies is { Count: 0 })
+            r.Error(AllowedPolicies, "is empty: no launch could ever be accepted");
+
+        var minMajor = r.Integer(MinApiMajor, 0, 255) ?? 0;
+        var minMinor = r.Integer(MinApiMinor, 0, 255) ?? 0;
+
+        var buildIds = r.IntegerArray(AllowedBuildIds, 0, uint.MaxValue);
+        var minBuild = r.Integer(MinBuildId, 0, uint.MaxValue);
+        if (buildIds is null && minBuild is null && !r.Has(AllowedBuildIds))
+            r.Error(AllowedBuildIds, $"is required (or give {MinBuildId})");
+        else if (buildIds is { Count: 0 } && minBuild is null)
+            r.Error(AllowedBuildIds, $"is empty and no {MinBuildId} is given: no build could ever be accepted");
+
+        PlatformKind? platform = null;
+        if (r.String(Platform) is { } platformText)
+        {
+            platform = platformText.ToLowerInvariant() switch
+            {
+                "csv" => PlatformKind.Csv,
+                "sev" => PlatformKind.Sev,
+                _ => null,
+            };
+            if (platform is null)
+                r.Error(Platform, $"'{platformText}' is not a platform (expected \"csv\" or \"sev\")");
+        }
+
+        List<MeasurementFormula>? variants = null;
+        if (r.StringArray(MeasurementVariants) is { } variantTexts)
+        {
+            variants = [];
+            if (platform == PlatformKind.Sev)
+                r.Error(MeasurementVariants, "applies to CSV keysets only (SEV has a single formula)");
+            foreach (var (text, field) in variantTexts)
+            {
+                if (!MeasurementFormulas.TryParse(text, out var formula))
+                    r.Error(field, $"unknown measurement formula '{text}' (known: {string.Join(", ", MeasurementFormulas.Names)})");
+                else if (MeasurementFormulas.PlatformOf(formula) != PlatformKind.Csv)
+                    r.Error(field, $"'{text}' is not a CSV formula");
+                else if (!variants.Contains(formula))
+                    variants.Add(formula);
+            }
+            if (variantTexts.Count == 0)
+                r.Error(MeasurementVariants, "is empty: no measurement could ever match");
+        }
+
+        var chips = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (chip, field) in r.StringArray(AllowedChips) ?? [])
+        {
+            if (chip.Length == 0)
+                r.Error(field, "must not be empty");
+            else
+                chips.Add(chip.Trim().ToLowerInvariant());
+        }
+
+        var secretGuid = KnownGuids.KeysetBundle;
+        if (r.String(SecretGuid) is { } guidText && !Guid.TryParse(guidText, out secretGuid))
+            r.Error(SecretGuid, $"'{guidText}' is not a GUID");
+
+        if (keys is null || policies is null)
+            return null;
+
+        return new KeysetDefinition
+        {
+            Id = id,
+            AllowedDigests = digests,
+            AllowedImages = images,
+            AllowedKeys = keys.Select(k => k.Value).Distinct(StringComparer.Ordinal).ToList(),
+            AllowedPolicies = policies.Select(p => unchecked((uint)p)).ToHashSet(),
+            MinApiMajor = (int)minMajor,
+            MinApiMinor = (int)minMinor,
+            AllowedBuildIds = (buildIds ?? []).ToHashSet(),
+            MinBuildId = minBuild,
+            Platform = platform,
+            MeasurementVariants = variants,
+            AllowedChips = chips,
+            SecretGuid = secretGuid,
+        };
+    }
+
+    private static ImageDefinition? ParseImage(
+        string file, string baseDirectory, string keyset, string field, JsonElement element,
+        List<ConfigurationError> errors, List<string> warnings)
+    {
+        var r = new JsonFieldReader(file, keyset, element, errors, field + ".");
+        foreach (var name in r.FieldNames().Where(n => !KnownImageFields.Contains(n)))
+            warnings.Add($"{file}: keyset '{keyset}': {field}: unknown field '{name}' ignored");
+
+        int before = errors.Count;
+        var name0 = r.String("name", required: true);
+        if (name0 is { Length: 0 })
+            r.Error("name", "must not be empty");
+        var ovmf = r.String("ovmf", required: true);
+        var kernel = r.String("kernel");
+        var initrd = r.String("initrd");
+        var cmdline = r.String("cmdline");
+        var cmdlineFile = r.String("cmdline_file");
+        var kernelHashes = r.Bool("kernel_hashes");
+        if (cmdline is not null && cmdlineFile is not null)
+            r.Error("cmdline_file", "give either cmdline or cmdline_file, not both");
+        if (kernelHashes == true && kernel is null)
+            r.Error("kernel_hashes", "is true but no kernel is given");
+        if (kernel is null && (initrd is not null || cmdline is not null || cmdlineFile is not null) && kernelHashes != false)
+            r.Error("kernel", "initrd/cmdline are only measured together with a kernel");
+        if (errors.Count != before || name0 is null || ovmf is null)
+            return null;
+
+        return new ImageDefinition(
+            name0,
+            Resolve(baseDirectory, ovmf),
+            kernel is null ? null : Resolve(baseDirectory, kernel),
+            initrd is null ? null : Resolve(baseDirectory, initrd),
+            cmdline,
+            cmdlineFile is null ? null : Resolve(baseDirectory, cmdlineFile),
+            kernelHashes);
+    }
+
+    private static string Resolve(string baseDirectory, string path) =>
+        Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(baseDirectory, path));
+}

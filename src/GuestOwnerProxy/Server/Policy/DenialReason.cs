@@ -1,0 +1,57 @@
+namespace GuestOwnerProxy.Server.Policy;
+
+/// <summary>How a denial travels on the wire: the status class, the detail string clients print
+/// (<c>GRPC Error: &lt;detail&gt;</c>) and a stable machine-readable reason code (google.rpc.ErrorInfo).</summary>
+public enum DenialStatus
+{
+    InvalidArgument,
+    ResourceExhausted,
+    Internal,
+}
+
+/// <summary>
+/// Every reason a bundle or secret can be refused. The seven original detail strings are kept
+/// exactly (kata users grep for them); new reasons keep the original string as a prefix when they
+/// refine one of its checks, so the grep still finds them.
+/// </summary>
+public sealed record DenialReason(string Code, string Detail, DenialStatus Status = DenialStatus.InvalidArgument)
+{
+    public const string ErrorDomain = "guest-owner-proxy";
+
+    // The original seven checks of GetLaunchSecret, in order (wire-protocol.md §1).
+    public static readonly DenialReason KeysetInvalid = new("KEYSET_INVALID", "KEYSET INVALID");
+    public static readonly DenialReason PolicyInvalid = new("POLICY_INVALID", "POLICY INVALID");
+    public static readonly DenialReason ApiMajorInvalid = new("API_MAJOR_VERSION_INVALID", "API MAJOR VERSION INVALID");
+    public static readonly DenialReason ApiMinorInvalid = new("API_MINOR_VERSION_INVALID", "API MINOR VERSION INVALID");
+    public static readonly DenialReason BuildIdInvalid = new("BUILD_ID_INVALID", "BUILD-ID INVALID");
+    public static readonly DenialReason ConnectionIdInvalid = new("CONNECTION_ID_INVALID", "CONNECTION ID INVALID");
+    public static readonly DenialReason MeasurementInvalid = new("MEASUREMENT_INVALID", "MEASUREMENT INVALID");
+
+    // Refinements (same detail prefix, distinct codes).
+    public static readonly DenialReason ApiVersionOutOfRange = new("API_VERSION_OUT_OF_RANGE", "API MAJOR VERSION INVALID: API versions are one byte (0..255)");
+    public static readonly DenialReason PolicyMismatch = new("POLICY_MISMATCH", "POLICY INVALID: policy differs from the one the launch bundle was issued for");
+    public static readonly DenialReason KeysetPlatformMismatch = new("KEYSET_PLATFORM_MISMATCH", "KEYSET INVALID: keyset is not for this session's platform");
+    public static readonly DenialReason ChipNotAllowed = new("CHIP_NOT_ALLOWED", "KEYSET INVALID: platform chip is not allowed for this keyset");
+    public static readonly DenialReason MeasurementMalformed = new("MEASUREMENT_MALFORMED", "MEASUREMENT INVALID: launch measurement must be 48 bytes (measure 32 + mnonce 16)");
+
+    // Bundle failures.
+    public static readonly DenialReason PlatformKeyMissing = new("PLATFORM_PUBLIC_KEY_MISSING", "PLATFORM PUBLIC KEY INVALID: no PDH certificate in the request");
+    public static readonly DenialReason PlatformUnrecognized = new("PLATFORM_UNRECOGNIZED", "PLATFORM PUBLIC KEY INVALID: not a Hygon CSV or AMD SEV PDH certificate");
+    public static readonly DenialReason CertificateInvalid = new("CERTIFICATE_INVALID", "CERTIFICATE INVALID");
+    public static readonly DenialReason ChainInvalid = new("CERTIFICATE_CHAIN_INVALID", "CERTIFICATE CHAIN INVALID");
+    public static readonly DenialReason TooManySessions = new("TOO_MANY_SESSIONS", "TOO MANY SESSIONS: retry later", DenialStatus.ResourceExhausted);
+
+    public static readonly DenialReason InternalError = new("INTERNAL_ERROR", "INTERNAL ERROR", DenialStatus.Internal);
+
+    /// <summary>The same code with an explanation appended to the detail (never secret material).</summary>
+    public DenialReason With(string explanation) => this with { Detail = $"{Detail}: {explanation}" };
+}
+
+/// <summary>A request refused by policy or because of malformed input. Mapped to a gRPC status at the service edge.</summary>
+public sealed class LaunchDeniedException : Exception
+{
+    public LaunchDeniedException(DenialReason reason, Exception? inner = null)
+        : base(reason.Detail, inner) => Reason = reason;
+
+    public DenialReason Reason { get; }
+}

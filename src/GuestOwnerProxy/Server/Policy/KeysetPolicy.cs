@@ -1,0 +1,30 @@
+using GuestOwnerProxy.Server.Configuration;
+
+namespace GuestOwnerProxy.Server.Policy;
+
+/// <summary>
+/// The keyset checks of the original server that need no session (checks 2–5 of wire-protocol.md §1),
+/// in the original order, with the config.md semantics (min-build-id, 64-bit build ids).
+/// </summary>
+public static class KeysetPolicy
+{
+    /// <summary>Returns the first failing check, or null when the request passes them all.</summary>
+    public static DenialReason? Check(KeysetDefinition keyset, SecretRequestFacts request)
+    {
+        if (!keyset.AllowedPolicies.Contains(request.Policy))
+            return DenialReason.PolicyInvalid;
+
+        if (request.ApiMajor < keyset.MinApiMajor)
+            return DenialReason.ApiMajorInvalid;
+        if (request.ApiMajor == keyset.MinApiMajor && request.ApiMinor < keyset.MinApiMinor)
+            return DenialReason.ApiMinorInvalid;
+        // The measurement carries them as one byte each: larger values are malformed, not "newer".
+        if (request.ApiMajor is < 0 or > 255 || request.ApiMinor is < 0 or > 255)
+            return DenialReason.ApiVersionOutOfRange;
+
+        if (!keyset.AllowsBuild(request.BuildId))
+            return DenialReason.BuildIdInvalid;
+
+        return null;
+    }
+}

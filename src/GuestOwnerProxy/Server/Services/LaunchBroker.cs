@@ -1,0 +1,281 @@
+using System.Security.Cryptography;
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+using GuestOwnerProxy.Server.Audit;
+using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Policy;
+using GuestOwnerProxy.Server.Sessions;
+using Microsoft.Extensions.Logging;
+
+namespace GuestOwnerProxy.Server.Services;
+
+/// <summary>
+/// The guest owner's side of a launch, independent of gRPC: verify the platform and open a session
+/// (bundle), then check the keyset rules and the measurement and release the keyset's keys exactly
+/// once (secret). Every decision is audited. Refusals are <see cref="LaunchDeniedException"/>; any
+/// unexpected failure denies with <see cref="DenialReason.InternalError"/>.
+/// </summary>
+public sealed class LaunchBroker
+{
+    private const int PlatformCertificateSize = 2084;
+
+    private readonly IBrokerConfigurationSource _configuration;
+    private readonly ISessionStore _sessions;
+    private readonly IAuditLog _audit;
+    private readonly IRandomSource _random;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LaunchBroker> _logger;
+    private readonly IReadOnlyList<IPlatformProfile> _profiles;
+
+    public LaunchBroker(
+        IBrokerConfigurationSource configuration,
+        ISessionStore sessions,
+        IAuditLog audit,
+        IRandomSource random,
+        TimeProvider time,
+        ILogger<LaunchBroker> logger,
+        IEnumerable<IPlatformProfile> profiles)
+    {
+        _configuration = configuration;
+        _sessions = sessions;
+        _audit = audit;
+        _random = random;
+        _time = time;
+        _logger = logger;
+        _profiles = profiles.ToList();
+    }
+
+    public LaunchBundle IssueBundle(BundleRequestFacts request)
+    {
+        var audit = new AuditRecord
+        {
+            Time = _time.GetUtcNow(), Event = "bundle", Decision = "denied", Peer = request.Peer,
+            Policy = PolicyText(request.Policy),
+        };
+        try
+        {
+            var (bundle, identity) = IssueBundleCore(request, ref audit);
+            _audit.Write(audit with
+            {
+                Decision = "issued", ConnectionId = bundle.ConnectionId, Platform = PlatformName(bundle.Platform),
+                ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName,
+            });
+            _logger.LogInformation(
+                "Bundle issued: connection {ConnectionId}, {Platform}, chip {ChipId}, root {Root}, policy {Policy}, peer {Peer}",
+                bundle.ConnectionId, bundle.Platform, identity.ChipId ?? "(unverified)", identity.RootName ?? "(none)",
+                PolicyText(request.Policy), request.Peer);
+            return bundle;
+        }
+        catch (LaunchDeniedException ex)
+        {
+            _audit.Write(audit with { Reason = ex.Reason.Code, Detail = ex.Reason.Detail });
+            _logger.LogWarning("Bundle denied ({Reason}): {Detail}; peer {Peer}", ex.Reason.Code, ex.Reason.Detail, request.Peer);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            _audit.Write(audit with { Reason = DenialReason.InternalError.Code, Detail = DenialReason.InternalError.Detail });
+            _logger.LogError("Bundle failed unexpectedly ({ExceptionType}: {Message}); peer {Peer}", ex.GetType().Name, ex.Message, request.Peer);
+            throw new LaunchDeniedException(DenialReason.InternalError, ex);
+        }
+    }
+
+    private (LaunchBundle, PlatformIdentity) IssueBundleCore(BundleRequestFacts request, ref AuditRecord audit)
+    {
+        var pdh = request.PlatformPublicKey;
+        var chain = request.CertificateChain;
+        // A full export (sevctl --full) carries the PDH at its head and may come without a separate PDH.
+        var probe = pdh.Length > 0 ? pdh : chain[..Math.Min(chain.Length, PlatformCertificateSize)];
+        if (probe.Length == 0)
+            throw new LaunchDeniedException(DenialReason.PlatformKeyMissing);
+        var profile = _profiles.FirstOrDefault(p => p.Recognizes(probe))
+            ?? throw new LaunchDeniedException(DenialReason.PlatformUnrecognized.With(
+                probe.Length == PlatformCertificateSize
+                    ? "unknown algorithm/curve"
+                    : $"{probe.Length} bytes, a PDH certificate has {PlatformCertificateSize}"));
+        audit = audit with { Platform = PlatformName(profile.Kind) };
+
+        var configuration = _configuration.Current;
+        var evidence = new PlatformEvidence(pdh, chain);
+        PlatformIdentity identity;
+        if (configuration.Trust.SkipVerification)
+        {
+            _logger.LogCritical(
+                "Certificate chain NOT verified for peer {Peer} (GuestOwnerProxy:Trust:SkipVerification is on): the TEK/TIK may go to an impostor",
+                request.Peer);
+            identity = new PlatformIdentity(profile.Kind, null, null, ChainVerified: false);
+        }
+        else
+        {
+            var result = CertificateStep(() => profile.VerifyChain(evidence, configuration.Trust.Trust));
+            identity = new PlatformIdentity(profile.Kind, result.ChipId, result.RootName, ChainVerified: true);
+        }
+        audit = audit with { ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName };
+
+        var selectedPdh = CertificateStep(() => profile.SelectPdh(evidence));
+        var launch = CertificateStep(() => profile.CreateSession(selectedPdh, request.Policy, _random));
+        try
+        {
+            var session = _sessions.Add(launch, identity, request.Peer);
+            return (new LaunchBundle(session.ConnectionId, profile.Kind, launch.GodhCertificate, launch.SessionBlob), identity);
+        }
+        catch (SessionStoreFullException ex)
+        {
+            launch.Dispose();
+            throw new LaunchDeniedException(DenialReason.TooManySessions, ex);
+        }
+        catch
+        {
+            launch.Dispose();
+            throw;
+        }
+    }
+
+    public LaunchSecret ReleaseSecret(SecretRequestFacts request)
+    {
+        var configuration = _configuration.Current;
+        var audit = new AuditRecord
+        {
+            Time = _time.GetUtcNow(), Event = "secret", Decision = "denied", Peer = request.Peer,
+            ConnectionId = request.ConnectionId, Keyset = request.KeysetId, ApiMajor = request.ApiMajor,
+            ApiMinor = request.ApiMinor, BuildId = request.BuildId, Policy = PolicyText(request.Policy),
+            ConfigVersion = configuration.Version,
+        };
+        try
+        {
+            var (secret, released) = ReleaseSecretCore(configuration, request, ref audit);
+            _audit.Write(released);
+            _logger.LogInformation(
+                "Secret released: connection {ConnectionId}, keyset {Keyset}, {Platform}, chip {ChipId}, matched {Matched}, formula {Formula}, peer {Peer}",
+                request.ConnectionId, request.KeysetId, released.Platform, released.ChipId ?? "(unverified)",
+                released.Matched ?? "(unverified: --unsafe)", released.Formula ?? "-", request.Peer);
+            return secret;
+        }
+        catch (LaunchDeniedException ex)
+        {
+            _audit.Write(audit with { Reason = ex.Reason.Code, Detail = ex.Reason.Detail });
+            _logger.LogWarning("Secret denied ({Reason}): {Detail}; connection {ConnectionId}, keyset {Keyset}, peer {Peer}",
+                ex.Reason.Code, ex.Reason.Detail, request.ConnectionId, request.KeysetId, request.Peer);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            _audit.Write(audit with { Reason = DenialReason.InternalError.Code, Detail = DenialReason.InternalError.Detail });
+            // Type and message only: crypto-layer messages never carry key material, and neither does this log line.
+            _logger.LogError("Secret request failed unexpectedly ({ExceptionType}: {Message}); connection {ConnectionId}, keyset {Keyset}; denied",
+                ex.GetType().Name, ex.Message, request.ConnectionId, request.KeysetId);
+            throw new LaunchDeniedException(DenialReason.InternalError, ex);
+        }
+    }
+
+    private (LaunchSecret, AuditRecord) ReleaseSecretCore(BrokerConfiguration configuration, SecretRequestFacts request, ref AuditRecord audit)
+    {
+        // The original order: keyset, policy, API major, API minor, build, connection id, measurement.
+        if (!configuration.Keysets.TryGetValue(request.KeysetId, out var keyset))
+            throw new LaunchDeniedException(DenialReason.KeysetInvalid);
+        if (KeysetPolicy.Check(keyset.Definition, request) is { } denied)
+            throw new LaunchDeniedException(denied);
+
+        using var lease = _sessions.TryAcquire(request.ConnectionId)
+            ?? throw new LaunchDeniedException(DenialReason.ConnectionIdInvalid);
+        var session = lease.Session;
+        audit = audit with
+        {
+            Platform = PlatformName(session.Platform), ChipId = session.Identity.ChipId,
+            ChainVerified = session.Identity.ChainVerified, Root = session.Identity.RootName,
+        };
+
+        // The firmware measured with the policy the session blob carried; a different claim is a lie or a mix-up.
+        if (request.Policy != session.Launch.Policy)
+            throw new LaunchDeniedException(DenialReason.PolicyMismatch);
+        if (!keyset.Definition.AppliesTo(session.Platform))
+            throw new LaunchDeniedException(DenialReason.KeysetPlatformMismatch);
+        if (keyset.Definition.AllowedChips.Count > 0
+            && (session.Identity.ChipId is null || !keyset.Definition.AllowedChips.Contains(session.Identity.ChipId)))
+            throw new LaunchDeniedException(DenialReason.ChipNotAllowed);
+
+        if (request.LaunchMeasurement.Length != LaunchMeasurement.Size)
+        {
+            lease.RecordFailedAttempt();
+            throw new LaunchDeniedException(DenialReason.MeasurementMalformed.With($"got {request.LaunchMeasurement.Length}"));
+        }
+
+        var crypto = LaunchCrypto.For(session.Platform);
+        byte[] measure;
+        int areaSize = SecretTable.DefaultAreaSize;
+        if (configuration.Unsafe)
+        {
+            _logger.LogCritical("UNSAFE MODE: measurement of connection {ConnectionId} NOT verified before releasing keyset {Keyset}",
+                request.ConnectionId, request.KeysetId);
+            measure = request.LaunchMeasurement[..LaunchMeasurement.MeasureSize];
+        }
+        else
+        {
+            var expected = keyset.DigestsFor(session.Platform);
+            var parameters = new MeasurementParameters(request.ApiMajor, request.ApiMinor, request.BuildId, session.Launch.Policy);
+            var match = MeasurementVerifier.Verify(
+                crypto, session.Launch.Tik, request.LaunchMeasurement, parameters,
+                expected.Select(e => e.Candidate), keyset.Definition.FormulasFor(session.Platform));
+            if (match is null)
+            {
+                bool gone = lease.RecordFailedAttempt();
+                throw new LaunchDeniedException(gone
+                    ? DenialReason.MeasurementInvalid.With("too many failed attempts, session closed")
+                    : DenialReason.MeasurementInvalid);
+            }
+            measure = match.Measure;
+            areaSize = (int)(expected.First(e => e.Candidate.Name == match.CandidateName).SecretAreaSize ?? (uint)SecretTable.DefaultAreaSize);
+            audit = audit with
+            {
+                Matched = match.CandidateName, Digest = Convert.ToHexStringLower(match.Digest),
+                Formula = MeasurementFormulas.Name(match.Formula),
+            };
+        }
+
+        var packet = BuildPacket(configuration, keyset, crypto, session, measure, areaSize);
+        lease.Complete();
+        return (new LaunchSecret(packet.Header, packet.Data), audit with { Decision = "released" });
+    }
+
+    private SecretPacket BuildPacket(BrokerConfiguration configuration, Keyset keyset, ILaunchCrypto crypto, LiveSession session, byte[] measure, int areaSize)
+    {
+        var payload = configuration.BuildKeyBundle(keyset);
+        var table = new SecretTable();
+        byte[]? plaintext = null;
+        try
+        {
+            table.Add(keyset.Definition.SecretGuid, payload);
+            plaintext = table.Build(areaSize);
+            // Fresh random IV from the injected source (the OS CSPRNG in production).
+            return SecretPacket.Create(crypto, session.Launch.Tek, session.Launch.Tik, measure, plaintext, _random);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(payload);
+            if (plaintext is not null)
+                CryptographicOperations.ZeroMemory(plaintext);
+            table.Clear();
+        }
+    }
+
+    private static T CertificateStep<T>(Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (ChainVerificationException ex)
+        {
+            throw new LaunchDeniedException(DenialReason.ChainInvalid.With(ex.Message), ex);
+        }
+        catch (CryptoFormatException ex)
+        {
+            throw new LaunchDeniedException(DenialReason.CertificateInvalid.With(ex.Message), ex);
+        }
+    }
+
+    public static string PlatformName(PlatformKind platform) => platform == PlatformKind.Csv ? "csv" : "sev";
+
+    public static string PolicyText(uint policy) => $"0x{policy:x8}";
+}

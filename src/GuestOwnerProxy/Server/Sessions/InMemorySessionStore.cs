@@ -1,0 +1,196 @@
+using System.Security.Cryptography;
+using GuestOwnerProxy.Crypto.Launch;
+using GuestOwnerProxy.Server.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GuestOwnerProxy.Server.Sessions;
+
+/// <summary>
+/// Sessions in process memory: a TTL measured with the injected <see cref="TimeProvider"/>, a cap on
+/// live sessions, single use, and removal after too many failed measurements. Expiry is lazy (on
+/// every access) and swept in the background. Removing a session always zeroes its TEK/TIK.
+/// </summary>
+public sealed class InMemorySessionStore : ISessionStore, IDisposable
+{
+    private readonly Dictionary<int, Entry> _sessions = [];
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly ILogger<InMemorySessionStore> _logger;
+    private readonly Func<int> _nextId;
+    private readonly ITimer? _sweeper;
+    private readonly TimeSpan _ttl;
+    private readonly int _maxSessions;
+    private readonly int _maxAttempts;
+    private bool _disposed;
+
+    public InMemorySessionStore(IOptions<GuestOwnerProxyOptions> options, TimeProvider time, ILogger<InMemorySessionStore> logger)
+        : this(options.Value.Sessions, time, logger, null) { }
+
+    /// <param name="idSource">Connection id source for tests; production uses the CSPRNG.</param>
+    internal InMemorySessionStore(SessionLimitOptions options, TimeProvider time, ILogger<InMemorySessionStore> logger, Func<int>? idSource)
+    {
+        if (options.Ttl <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), "session TTL must be positive");
+        if (options.MaxSessions < 1 || options.MaxMeasurementAttempts < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxSessions and MaxMeasurementAttempts must be at least 1");
+        _ttl = options.Ttl;
+        _maxSessions = options.MaxSessions;
+        _maxAttempts = options.MaxMeasurementAttempts;
+        _time = time;
+        _logger = logger;
+        _nextId = idSource ?? (() => RandomNumberGenerator.GetInt32(1, int.MaxValue));
+        var period = TimeSpan.FromTicks(Math.Clamp(_ttl.Ticks / 2, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+        _sweeper = time.CreateTimer(_ => SweepExpired(), null, period, period);
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                RemoveExpiredLocked();
+                return _sessions.Count;
+            }
+        }
+    }
+
+    public LiveSession Add(LaunchSession launch, PlatformIdentity identity, string peer)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_sessions.Count >= _maxSessions)
+                RemoveExpiredLocked();
+            if (_sessions.Count >= _maxSessions)
+                throw new SessionStoreFullException(_maxSessions);
+
+            int id;
+            int tries = 0;
+            do
+            {
+                id = _nextId();
+                if (++tries > 1000)
+                    throw new InvalidOperationException("connection id source keeps returning ids in use");
+            }
+            while (id <= 0 || _sessions.ContainsKey(id));
+
+            var now = _time.GetUtcNow();
+            var session = new LiveSession(id, launch, identity, peer, now, now + _ttl);
+            _sessions.Add(id, new Entry(session));
+            return session;
+        }
+    }
+
+    public ISessionLease? TryAcquire(int connectionId)
+    {
+        lock (_lock)
+        {
+            if (!_sessions.TryGetValue(connectionId, out var entry))
+                return null;
+            if (IsExpired(entry.Session))
+            {
+                RemoveLocked(entry, "expired");
+                return null;
+            }
+            if (entry.Busy)
+                return null;
+            entry.Busy = true;
+            return new Lease(this, entry);
+        }
+    }
+
+    /// <summary>Removes expired sessions (timer callback; also callable from tests).</summary>
+    public int SweepExpired()
+    {
+        lock (_lock)
+            return RemoveExpiredLocked();
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _sweeper?.Dispose();
+            foreach (var entry in _sessions.Values)
+                entry.Session.Dispose();
+            _sessions.Clear();
+        }
+    }
+
+    private bool IsExpired(LiveSession session) => _time.GetUtcNow() >= session.ExpiresAt;
+
+    private int RemoveExpiredLocked()
+    {
+        // A session checked out by a request in flight is left to that request.
+        var expired = _sessions.Values.Where(e => !e.Busy && IsExpired(e.Session)).ToList();
+        foreach (var entry in expired)
+            RemoveLocked(entry, "expired");
+        return expired.Count;
+    }
+
+    private void RemoveLocked(Entry entry, string why)
+    {
+        if (_sessions.Remove(entry.Session.ConnectionId))
+        {
+            entry.Session.Dispose();
+            _logger.LogDebug("Session {ConnectionId} removed ({Reason})", entry.Session.ConnectionId, why);
+        }
+    }
+
+    private sealed class Entry(LiveSession session)
+    {
+        public LiveSession Session { get; } = session;
+        public bool Busy { get; set; }
+    }
+
+    private sealed class Lease(InMemorySessionStore store, Entry entry) : ISessionLease
+    {
+        private bool _done;
+
+        public LiveSession Session => entry.Session;
+
+        public void Complete()
+        {
+            lock (store._lock)
+            {
+                if (_done) return;
+                _done = true;
+                store.RemoveLocked(entry, "secret released");
+            }
+        }
+
+        public bool RecordFailedAttempt()
+        {
+            lock (store._lock)
+            {
+                if (_done) return true;
+                _done = true;
+                entry.Session.FailedAttempts++;
+                if (entry.Session.FailedAttempts >= store._maxAttempts)
+                {
+                    store.RemoveLocked(entry, $"{entry.Session.FailedAttempts} failed measurement attempts");
+                    return true;
+                }
+                entry.Busy = false;
+                return false;
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (store._lock)
+            {
+                if (_done) return;
+                _done = true;
+                entry.Busy = false;
+                if (store._disposed)
+                    entry.Session.Dispose();
+            }
+        }
+    }
+}

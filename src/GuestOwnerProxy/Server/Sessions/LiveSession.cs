@@ -1,0 +1,39 @@
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+
+namespace GuestOwnerProxy.Server.Sessions;
+
+/// <summary>What the bundle step proved about the platform, kept with the session for policy and audit.</summary>
+public sealed record PlatformIdentity(PlatformKind Platform, string? ChipId, string? RootName, bool ChainVerified);
+
+/// <summary>
+/// A session between bundle and secret: the launch keys (TEK/TIK, zeroed on dispose) and what was
+/// proved about the platform. Owned by the store.
+/// </summary>
+public sealed class LiveSession : IDisposable
+{
+    public LiveSession(int connectionId, LaunchSession launch, PlatformIdentity identity, string peer, DateTimeOffset createdAt, DateTimeOffset expiresAt)
+    {
+        ConnectionId = connectionId;
+        Launch = launch;
+        Identity = identity;
+        Peer = peer;
+        CreatedAt = createdAt;
+        ExpiresAt = expiresAt;
+    }
+
+    public int ConnectionId { get; }
+    public LaunchSession Launch { get; }
+    public PlatformIdentity Identity { get; }
+    public PlatformKind Platform => Identity.Platform;
+    public string Peer { get; }
+    public DateTimeOffset CreatedAt { get; }
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>Failed measurement attempts so far (changed only by the store, under its lock).</summary>
+    public int FailedAttempts { get; internal set; }
+
+    public void Dispose() => Launch.Dispose();
+
+    public override string ToString() => $"LiveSession({ConnectionId}, {Platform}, expires {ExpiresAt:O})";
+}

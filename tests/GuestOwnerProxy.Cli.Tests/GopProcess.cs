@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace GuestOwnerProxy.Cli.Tests;
+
+/// <summary>The result of one run of the real executable: exit code and the exact stdout/stderr text.</summary>
+public sealed record GopResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>
+/// Runs the built gop.dll with <c>dotnet</c>, exactly as an operator or kata would run the binary.
+/// The path comes from the build (assembly metadata "GopDll"), overridable with GOP_DLL.
+/// </summary>
+public static class Gop
+{
+    private static readonly Lazy<string> DllPath = new(FindDll);
+
+    public static string Dll => DllPath.Value;
+
+    public static GopResult Run(params string[] args) => RunIn(null, args);
+
+    public static GopResult RunIn(string? workingDirectory, params string[] args)
+    {
+        using var process = Start(workingDirectory, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"gop {string.Join(" ", args)} did not finish in 120 s");
+        }
+        return new GopResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts gop without waiting (for the server).</summary>
+    public static Process Start(string? workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        info.ArgumentList.Add(Dll);
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
+    }
+
+    private static string FindDll()
+    {
+        var env = Environment.GetEnvironmentVariable("GOP_DLL");
+        if (!string.IsNullOrEmpty(env) && File.Exists(env))
+            return env;
+        var built = typeof(Gop).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "GopDll")?.Value;
+        if (built is not null && File.Exists(built))
+            return Path.GetFullPath(built);
+        throw new FileNotFoundException($"gop.dll not found at '{built}' (build src/GuestOwnerProxy first, or set GOP_DLL)");
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Platform;
+
+namespace GuestOwnerProxy.Cli.Tests;
+
+/// <summary>
+/// A real server process (<c>dotnet gop.dll serve</c>) on a free loopback port, trusting the development
+/// simulator's roots for both platforms, with one keyset whose allowed image is the AmdSev OVMF vector.
+/// Shared by the client and simulate tests.
+/// </summary>
+public sealed class ServerFixture : IDisposable
+{
+    public const string KeysetId = "KEYSET-1";
+    public const string KeyId = "key_id1";
+    public const string KeyValue = "RcHGava52DPvj1uoIk/NVDYlwxi0A6yyIZ8ilhEX3X4=";
+
+    private readonly TempDir _dir = new();
+    private readonly Process _server;
+    private readonly StringBuilder _log = new();
+
+    public ServerFixture()
+    {
+        Ovmf = Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin");
+        Csv = SoftwarePlatform.Create(PlatformKind.Csv, new SoftwarePlatformOptions { Seed = SoftwarePlatformSeeds.DevelopmentSeed });
+        Sev = SoftwarePlatform.Create(PlatformKind.Sev, new SoftwarePlatformOptions { Seed = SoftwarePlatformSeeds.DevelopmentSeed });
+        Csv.WriteTrustFiles(PlatformDir(PlatformKind.Csv));
+        Sev.WriteTrustFiles(PlatformDir(PlatformKind.Sev));
+
+        var keysets = _dir.Write("keysets.json", $$"""
+            {
+              "{{KeysetId}}": {
+                "allowed_images": [{"name": "amdsev", "ovmf": "{{Ovmf}}"}],
+                "allowed_keys": ["{{KeyId}}"],
+                "allowed-policies": [0],
+                "min-api-major": 0,
+                "min-api-minor": 0,
+                "allowed-build-ids": [{{Csv.Version.BuildId}}, {{Sev.Version.BuildId}}]
+              }
+            }
+            """);
+        var keys = _dir.Write("keys.json", $$"""{ "{{KeyId}}": "{{KeyValue}}" }""");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        Port = FreePort();
+        string P(PlatformKind k, string f) => System.IO.Path.Combine(PlatformDir(k), f);
+        _server = Gop.Start(_dir.Path,
+            "serve", "-p", Port.ToString(), "-c", keysets, "-k", keys,
+            "--environment", "Production",
+            "--GuestOwnerProxy:ListenAddress=127.0.0.1",
+            $"--GuestOwnerProxy:AuditLog={_dir.File("audit.jsonl")}",
+            "--GuestOwnerProxy:ReloadInterval=00:00:00",
+            $"--GuestOwnerProxy:Trust:RootFiles:0={P(PlatformKind.Csv, "hrk.cert")}",
+            $"--GuestOwnerProxy:Trust:RootFiles:1={P(PlatformKind.Sev, "ark.cert")}",
+            $"--GuestOwnerProxy:Trust:ExtraRootFingerprints:0={Csv.RootFingerprint}",
+            $"--GuestOwnerProxy:Trust:ExtraRootFingerprints:1={Sev.RootFingerprint}",
+            $"--GuestOwnerProxy:Trust:IntermediateFiles:0={P(PlatformKind.Csv, "hsk_cek.cert")}",
+            $"--GuestOwnerProxy:Trust:IntermediateFiles:1={P(PlatformKind.Sev, "ask.cert")}");
+        _server.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _server.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _server.BeginOutputReadLine();
+        _server.BeginErrorReadLine();
+        WaitUntilListening();
+    }
+
+    public int Port { get; }
+    public string Address => $"127.0.0.1:{Port}";
+    public string Ovmf { get; }
+    public ISoftwarePlatform Csv { get; }
+    public ISoftwarePlatform Sev { get; }
+
+    public ISoftwarePlatform Platform(PlatformKind kind) => kind == PlatformKind.Csv ? Csv : Sev;
+
+    /// <summary>pdh.cert, cert_chain.cert, ... of the simulated host.</summary>
+    public string PlatformDir(PlatformKind kind) => System.IO.Path.Combine(_dir.Path, kind == PlatformKind.Csv ? "csv" : "sev");
+
+    public string Log
+    {
+        get { lock (_log) return _log.ToString(); }
+    }
+
+    private void WaitUntilListening()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_server.HasExited)
+                throw new InvalidOperationException($"gop serve exited with {_server.ExitCode}:\n{Log}");
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(200);
+            }
+        }
+        throw new TimeoutException($"gop serve did not listen on {Port} within 60 s:\n{Log}");
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_server.HasExited)
+            {
+                _server.Kill(entireProcessTree: true);
+                _server.WaitForExit(10_000);
+            }
+        }
+        finally
+        {
+            _server.Dispose();
+            _dir.Dispose();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "gop server";
+}
