@@ -8,15 +8,18 @@ public sealed record BundleQuery(byte[] PlatformPublicKey, byte[] CertificateCha
 /// the keybroker protocol's UUID launch ids fit the same shape.</summary>
 public sealed record BundleAnswer(byte[] GuestOwnerPublicKey, byte[] LaunchBlob, string ConnectionId);
 
+/// <param name="FwDigest">The launch digest as the host computed it (keybroker only: sent as FwDigest; the
+/// server accepts it only when it is one of the keyset's digests). Null: not sent.</param>
 public sealed record SecretQuery(
-    byte[] LaunchMeasurement, string ConnectionId, int ApiMajor, int ApiMinor, int BuildId, int Policy, string KeysetId);
+    byte[] LaunchMeasurement, string ConnectionId, int ApiMajor, int ApiMinor, int BuildId, int Policy, string KeysetId,
+    byte[]? FwDigest = null);
 
 /// <summary>The LAUNCH_SECRET packet, raw binary.</summary>
 public sealed record SecretAnswer(byte[] Header, byte[] Data);
 
 /// <summary>
 /// The wire protocol a client speaks. <c>setup</c> is the original guest owner proxy service
-/// (<c>/Setup/GetLaunchBundle</c>); a keybroker (simple-kbs) implementation plugs in here for issue 6.
+/// (<c>/Setup/GetLaunchBundle</c>); <c>keybroker</c> is simple-kbs's <c>keybroker.KeyBrokerService</c>.
 /// Implementations throw <see cref="Grpc.Core.RpcException"/> for errors the server answered.
 /// </summary>
 public interface IGopProtocolClient : IDisposable

@@ -60,8 +60,7 @@ public static class ClientProtocols
     public static IGopProtocolClient Create(string command, string protocol, string server) => protocol switch
     {
         Setup => new SetupProtocolClient(server),
-        KeyBroker => throw CliParse.Bad(command, "--protocol",
-            "the keybroker (simple-kbs) protocol is not available in this build yet; use --protocol setup"),
+        KeyBroker => new KeyBrokerProtocolClient(server),
         _ => throw CliParse.Bad(command, "--protocol", $"'{protocol}' is not a protocol (setup, keybroker)"),
     };
 

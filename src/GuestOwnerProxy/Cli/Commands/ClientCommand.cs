@@ -43,7 +43,7 @@ public sealed class ClientCommand : CliCommand
 
     public override string Help => _operation == ClientOperation.GetBundle
         ? """
-          usage: gop client GetBundle [-t CERT_CHAIN] [-k PDH] [-p POLICY] [--platform sev|csv] [--protocol setup] SERVER PATH
+          usage: gop client GetBundle [-t CERT_CHAIN] [-k PDH] [-p POLICY] [--platform sev|csv] [--protocol setup|keybroker] SERVER PATH
 
           Drop-in for `gop-client.py GetBundle SERVER PATH`. Reads the platform's pdh.cert and cert_chain.cert,
           calls /Setup/GetLaunchBundle over h2c (SERVER is host:port, e.g. localhost:50051), writes
@@ -56,11 +56,13 @@ public sealed class ClientCommand : CliCommand
             -k PDH               default /opt/sev/pdh.cert (/opt/csv/... with --platform csv)
             -p POLICY            guest policy (default 0)
             --platform sev|csv   only selects the default file locations (default sev)
-            --protocol setup     wire protocol (setup = the original Setup service; keybroker: issue 6)
+            --protocol P         wire protocol: setup (default, the original /Setup service) or keybroker
+                                 (simple-kbs keybroker.KeyBrokerService: the chain goes as one base64 PDH ‖ chain
+                                 file, the third output field is the UUID launch id)
           """
         : $"""
           usage: gop client GetSecret [-c CONNECTION_ID] [-i KEYSET_ID] [-m MEASUREMENT_B64] [-p POLICY]
-                                      [--api-major N] [--api-minor N] [--build N] [--protocol setup] SERVER PATH
+                                      [--api-major N] [--api-minor N] [--build N] [--fw-digest B64] [--protocol setup|keybroker] SERVER PATH
 
           Drop-in for `gop-client.py GetSecret ... SERVER PATH`. Sends the measurement (base64 of the 48 bytes
           from QMP query-sev-launch-measure) to /Setup/GetLaunchSecret, writes PATH/secret_header.txt and
@@ -74,7 +76,10 @@ public sealed class ClientCommand : CliCommand
             --api-major N        firmware API major sent to the server (default {DefaultApiMajor}, gop-client.py hw_api_major)
             --api-minor N        firmware API minor (default {DefaultApiMinor}, hw_api_minor)
             --build N            firmware build id (default {DefaultBuildId}, hw_build_id)
-            --protocol setup     wire protocol
+            --fw-digest B64      keybroker only: the launch digest as the host computed it (FwDigest; the
+                                 server accepts it only when it is one of the keyset's digests)
+            --protocol P         setup (default) or keybroker (-c is then the UUID launch id; the request asks
+                                 for the keyset bundle as kata does: Format JSON, SecretType bundle, Id = keyset)
           """;
 
     public override IReadOnlyList<OptionSpec> Options => _operation == ClientOperation.GetBundle
@@ -95,6 +100,7 @@ public sealed class ClientCommand : CliCommand
             new(OptionKind.Single, "--api-major"),
             new(OptionKind.Single, "--api-minor"),
             new(OptionKind.Single, "--build"),
+            new(OptionKind.Single, "--fw-digest"),
             new(OptionKind.Single, "--protocol"),
         ];
 
@@ -152,9 +158,14 @@ public sealed class ClientCommand : CliCommand
             args.Int("--api-minor", DefaultApiMinor),
             args.Int("--build", DefaultBuildId),
             args.Int("-p", DefaultPolicy),
-            args.Value("-i") ?? DefaultKeysetId);
+            args.Value("-i") ?? DefaultKeysetId,
+            args.Value("--fw-digest") is { } fw ? CliParse.Base64(Name, "--fw-digest", fw) : null);
         if (protocol == ClientProtocols.Setup && !int.TryParse(query.ConnectionId, out _))
             throw CliParse.Bad(Name, "-c", $"'{query.ConnectionId}' is not an integer connection id");
+        if (protocol == ClientProtocols.Setup && query.FwDigest is not null)
+            throw CliParse.Bad(Name, "--fw-digest", "only the keybroker protocol carries a firmware digest");
+        if (protocol == ClientProtocols.KeyBroker && !Guid.TryParse(query.ConnectionId, out _))
+            throw CliParse.Bad(Name, "-c", $"'{query.ConnectionId}' is not a UUID launch id (the keybroker protocol's GetBundle prints one)");
 
         SecretAnswer answer;
         using (var client = ClientProtocols.Create(Name, protocol, server))

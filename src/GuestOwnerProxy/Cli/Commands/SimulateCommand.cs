@@ -24,7 +24,7 @@ public sealed class SimulateCommand : CliCommand
         $"""
         usage: gop simulate --server HOST:PORT --platform csv|sev [--keyset ID] [--policy N]
                             [{ImageOptions.Usage}] [--seed development|random]
-                            [--csv-variant no-build|build8|build32] [--protocol setup]
+                            [--csv-variant no-build|build8|build32] [--protocol setup|keybroker]
 
         Runs the launch a kata host would, with the simulated firmware from GuestOwnerProxy.Platform, and
         prints each step: bundle (GetLaunchBundle), LAUNCH_START (the firmware checks the GODH, session blob
@@ -42,6 +42,10 @@ public sealed class SimulateCommand : CliCommand
           --seed development   the fixed development seed, whose roots the Development server configuration
                                trusts (default); random = fresh keys the server will not trust
           --csv-variant V      measurement formula of the simulated CSV firmware (default no-build)
+          --protocol P         setup (default: /Setup, PDH and cert_chain sent separately) or keybroker
+                               (simple-kbs keybroker.KeyBrokerService as kata calls it: the full chain export
+                               as one base64 file, a UUID launch id, the firmware's launch digest as FwDigest
+                               and the keyset bundle requested as Format JSON / SecretType bundle)
         {ImageOptions.Help}
         """;
 
@@ -86,14 +90,19 @@ public sealed class SimulateCommand : CliCommand
 
         try
         {
-            using var client = ClientProtocols.Create(Name, args.Value("--protocol") ?? ClientProtocols.Setup, server);
+            string protocol = args.Value("--protocol") ?? ClientProtocols.Setup;
+            bool keyBroker = protocol == ClientProtocols.KeyBroker;
+            using var client = ClientProtocols.Create(Name, protocol, server);
 
-            var bundle = await client.GetBundleAsync(
-                new BundleQuery(platform.PdhCertificate, platform.CertificateChain, unchecked((int)policy)), CancellationToken.None);
+            // kata's keybroker generation sends the whole `sevctl export --full` file (CSV: ... ‖ HSK ‖ HRK).
+            var bundleQuery = keyBroker
+                ? new BundleQuery([], platform.FullChain, unchecked((int)policy))
+                : new BundleQuery(platform.PdhCertificate, platform.CertificateChain, unchecked((int)policy));
+            var bundle = await client.GetBundleAsync(bundleQuery, CancellationToken.None);
             bool base64Bundle = ClientCommand.IsBase64Text(bundle.GuestOwnerPublicKey);
             byte[] godh = Decode(bundle.GuestOwnerPublicKey);
             byte[] blob = Decode(bundle.LaunchBlob);
-            output.WriteLine($"bundle:    connection {bundle.ConnectionId}, GODH {godh.Length} bytes, session blob {blob.Length} bytes ({(base64Bundle ? "base64 text" : "raw")} encoding)");
+            output.WriteLine($"bundle:    {(keyBroker ? "launch id" : "connection")} {bundle.ConnectionId}, GODH {godh.Length} bytes, session blob {blob.Length} bytes ({(base64Bundle ? "base64 text" : "raw")} encoding)");
 
             using var launch = platform.LaunchStart(godh, blob, policy);
             output.WriteLine($"start:     LAUNCH_START accepted (policy 0x{policy:x8})");
@@ -122,7 +131,7 @@ public sealed class SimulateCommand : CliCommand
             var version = platform.Version;
             var secret = await client.GetSecretAsync(new SecretQuery(
                 measurement, bundle.ConnectionId, version.ApiMajor, version.ApiMinor, unchecked((int)version.BuildId),
-                unchecked((int)policy), keyset), CancellationToken.None);
+                unchecked((int)policy), keyset, keyBroker ? launch.LaunchDigest : null), CancellationToken.None);
             output.WriteLine($"secret:    keyset {keyset}: header {secret.Header.Length} bytes, data {secret.Data.Length} bytes");
 
             var entries = launch.InjectSecret(secret.Header, secret.Data);

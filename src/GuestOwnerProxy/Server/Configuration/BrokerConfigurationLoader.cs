@@ -17,7 +17,7 @@ public sealed record ConfigurationLoadResult(
 public sealed class BrokerConfigurationLoader
 {
     /// <summary>Size of the OVMF secret area in current AmdSev builds; used when the firmware is not known.</summary>
-    public const int DefaultSecretAreaSize = 3072;
+    public const int DefaultSecretAreaSize = SecretTable.DefaultAreaSize;
 
     // Secret table: header GUID(16) ‖ u32 length, entry GUID(16) ‖ u32 length ‖ payload, padded to 16.
     private const int TableHeaderSize = 20;
@@ -76,8 +76,11 @@ public sealed class BrokerConfigurationLoader
                     }
                     catch (CryptoFormatException ex)
                     {
-                        errors.Add(new ConfigurationError(options.KeysetsFile, definition.Id,
-                            $"{KeysetFileParser.AllowedImages}[{i}] ('{image.Name}', {platform})", ex.Message));
+                        // A keyset for either platform digests each image twice; one unreadable file is one error.
+                        var error = new ConfigurationError(options.KeysetsFile, definition.Id,
+                            $"{KeysetFileParser.AllowedImages}[{i}] ('{image.Name}')", ex.Message);
+                        if (!errors.Contains(error))
+                            errors.Add(error);
                     }
                 }
                 digests[platform] = list;

@@ -47,7 +47,9 @@ public static class KestrelEndpoints
 
             var host = address.Host;
             int port = address.Port;
-            if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && port == 0)
+                kestrel.Listen(IPAddress.Loopback, 0, Endpoint); // Kestrel cannot bind "localhost" to an ephemeral port
+            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
                 kestrel.ListenLocalhost(port, Endpoint);
             else if (host is "*" or "+" or "[::]" or "::")
                 kestrel.ListenAnyIP(port, Endpoint);

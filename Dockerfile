@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# Guest owner proxy (gop) server image.
+#   docker build -t gop .
+#   docker run -p 50051:50051 -v /etc/gop:/config:ro -v gop-audit:/var/log/gop gop
+# /config must hold keysets.json and keys.json (chmod 600, readable by UID 1654), and the trust files the
+# settings name, e.g. GuestOwnerProxy__Trust__IntermediateDirectories__0=/config/intermediates.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first, from the project files only, so source edits do not invalidate the package layer.
+COPY Directory.Build.props ./
+COPY protos/ protos/
+COPY src/GuestOwnerProxy.Crypto/GuestOwnerProxy.Crypto.csproj src/GuestOwnerProxy.Crypto/
+COPY src/GuestOwnerProxy.Platform/GuestOwnerProxy.Platform.csproj src/GuestOwnerProxy.Platform/
+COPY src/GuestOwnerProxy/GuestOwnerProxy.csproj src/GuestOwnerProxy/
+RUN dotnet restore src/GuestOwnerProxy/GuestOwnerProxy.csproj
+COPY src/ src/
+RUN dotnet publish src/GuestOwnerProxy/GuestOwnerProxy.csproj -c Release -o /app --no-restore /p:UseAppHost=false
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app ./
+# Production settings: only the built-in vendor roots are trusted (appsettings.json); everything else
+# comes from /config. A container is reached through its network namespace, so listen on every interface.
+ENV ASPNETCORE_ENVIRONMENT=Production \
+    DOTNET_ENVIRONMENT=Production \
+    ASPNETCORE_HTTP_PORTS= \
+    GuestOwnerProxy__KeysetsFile=/config/keysets.json \
+    GuestOwnerProxy__KeysFile=/config/keys.json \
+    GuestOwnerProxy__ListenAddress=* \
+    GuestOwnerProxy__Port=50051 \
+    GuestOwnerProxy__AuditLog=/var/log/gop/audit.jsonl
+# The aspnet images ship the unprivileged user "app" (UID 1654); the audit log directory is its only writable path.
+RUN mkdir -p /var/log/gop /config && chown app:app /var/log/gop
+USER app
+VOLUME ["/config", "/var/log/gop"]
+EXPOSE 50051
+ENTRYPOINT ["dotnet", "/app/gop.dll", "serve"]

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Text;
+using GuestOwnerProxy.Crypto.Launch;
+using GuestOwnerProxy.Server.Sessions;
+using GuestOwnerProxy.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GuestOwnerProxy.Server.Tests.EndToEnd;
+
+public sealed class ConcurrencyAndSecrecyTests
+{
+    [Fact]
+    public async Task Two_hundred_parallel_launches_get_their_own_keys_and_leave_no_session()
+    {
+        var setup = new ServerSetup();
+        setup.KeysetsJson = """
+            {
+              "KS-A": { "allowed_images": [ { "name": "o", "ovmf": "images/ovmf.fd" } ], "allowed_keys": ["key_id1"],
+                        "allowed-policies": [0], "allowed-build-ids": [15, 1600] },
+              "KS-B": { "allowed_images": [ { "name": "o", "ovmf": "images/ovmf.fd" } ], "allowed_keys": ["key_id2"],
+                        "allowed-policies": [0], "allowed-build-ids": [15, 1600] }
+            }
+            """;
+        await using var server = await ProxyServer.StartAsync(setup);
+        var connectionIds = new ConcurrentBag<int>();
+        var tasks = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+        {
+            var platform = i % 2 == 0 ? TestPlatforms.Sev : TestPlatforms.Csv();
+            var keyset = i % 4 < 2 ? "KS-A" : "KS-B";
+            using var launch = await SimulatedLaunch.StartAsync(server.Client, platform, [setup.OvmfBytes]);
+            connectionIds.Add(launch.ConnectionId);
+            var entries = launch.Inject(await server.Client.GetLaunchSecretAsync(launch.SecretRequest(keyset)));
+            var expected = keyset == "KS-A"
+                ? $$"""{"key_id1": "{{ServerSetup.Key1}}"}"""
+                : $$"""{"key_id2": "{{setup.Key2}}"}""";
+            Assert.Equal(expected, Encoding.ASCII.GetString(Assert.Single(entries).Data));
+        })).ToList();
+        await Task.WhenAll(tasks);
+
+        Assert.Equal(200, connectionIds.Distinct().Count());
+        Assert.Equal(0, server.Sessions.Count);
+        var audit = server.AuditLines();
+        Assert.Equal(400, audit.Count);
+        Assert.Equal(200, audit.Count(l => l.Contains("\"decision\":\"released\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Logs_and_audit_never_contain_tek_tik_or_key_bytes()
+    {
+        var recorder = new KeyRecorder();
+        var setup = new ServerSetup();
+        setup.Settings["GuestOwnerProxy:Debug"] = "true";
+        setup.Services = services =>
+        {
+            services.AddSingleton(recorder);
+            services.AddSingleton<ISessionStore>(sp => new RecordingStore(sp.GetRequiredService<InMemorySessionStore>(), recorder));
+        };
+        await using var server = await ProxyServer.StartAsync(setup);
+
+        for (int i = 0; i < 3; i++)
+        {
+            var platform = i == 0 ? TestPlatforms.Csv() : TestPlatforms.Sev;
+            using var launch = await SimulatedLaunch.StartAsync(server.Client, platform, [setup.OvmfBytes]);
+            if (i == 2)
+            {
+                var wrong = launch.Measurement.ToArray();
+                wrong[1] ^= 1;
+                await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+                    server.Client.GetLaunchSecretAsync(launch.SecretRequest(measurement: wrong)).ResponseAsync);
+            }
+            await server.Client.GetLaunchSecretAsync(launch.SecretRequest());
+        }
+
+        var forbidden = new List<string> { ServerSetup.Key1, setup.Key2 };
+        foreach (var key in new[] { ServerSetup.Key1, setup.Key2 })
+            forbidden.AddRange(Spellings(Convert.FromBase64String(key)));
+        Assert.Equal(3, recorder.Keys.Count);
+        foreach (var sessionKey in recorder.Keys)
+            forbidden.AddRange(Spellings(sessionKey));
+
+        var haystack = string.Join("\n", server.Logs.RenderedLines()) + "\n" + string.Join("\n", server.AuditLines());
+        Assert.True(server.Logs.Events.Count > 10, "expected a real log to search");
+        foreach (var needle in forbidden)
+            Assert.DoesNotContain(needle, haystack, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static IEnumerable<string> Spellings(byte[] bytes)
+    {
+        yield return Convert.ToHexString(bytes);
+        yield return Convert.ToBase64String(bytes).TrimEnd('=');
+        // Also any 12-byte window, so a partial dump is caught too.
+        for (int i = 0; i + 12 <= bytes.Length; i += 4)
+            yield return Convert.ToHexString(bytes, i, 12);
+    }
+
+    public sealed class KeyRecorder
+    {
+        public ConcurrentBag<byte[]> Keys { get; } = [];
+    }
+
+    /// <summary>Copies TEK ‖ TIK of every session for the test's search (the server never exposes them).</summary>
+    private sealed class RecordingStore(ISessionStore inner, KeyRecorder recorder) : ISessionStore
+    {
+        public LiveSession Add(LaunchSession launch, PlatformIdentity identity, string peer)
+        {
+            recorder.Keys.Add([.. launch.Tek.ToArray(), .. launch.Tik.ToArray()]);
+            return inner.Add(launch, identity, peer);
+        }
+
+        public ISessionLease? TryAcquire(int connectionId) => inner.TryAcquire(connectionId);
+
+        public int Count => inner.Count;
+    }
+}

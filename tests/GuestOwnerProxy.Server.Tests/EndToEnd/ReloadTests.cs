@@ -1,0 +1,73 @@
+using GuestOwnerProxy.Server.Tests.Infrastructure;
+using Grpc.Core;
+
+namespace GuestOwnerProxy.Server.Tests.EndToEnd;
+
+public sealed class ReloadTests
+{
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("condition not reached within 10 s");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Broken_edit_keeps_the_last_good_configuration_and_a_fixed_one_is_picked_up()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var keysets = server.Setup.Directory.File("keysets.json");
+        using var before = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
+
+        File.WriteAllText(keysets, "{ \"KEYSET-1\": { \"allowed_keys\": [\"key_id1\"], \n  oops } }");
+        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        Assert.True(server.Logs.Contains("Configuration change rejected", Serilog.Events.LogEventLevel.Error));
+        Assert.Contains(server.Logs.RenderedLines(), l => l.Contains("line 2, column 3", StringComparison.Ordinal));
+        Assert.Equal(1, server.ConfigurationStore.Current.Version);
+
+        // The old rules still serve, for sessions issued before and after the broken edit.
+        Assert.Single(before.Inject(await server.Client.GetLaunchSecretAsync(before.SecretRequest())));
+        using var during = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Csv(), [server.Setup.OvmfBytes]);
+        Assert.Single(during.Inject(await server.Client.GetLaunchSecretAsync(during.SecretRequest())));
+
+        // A valid edit (unknown key id would be rejected too; this one is fine) replaces the keysets.
+        File.WriteAllText(keysets, """
+            { "KEYSET-NEW": { "allowed_images": [ { "name": "o", "ovmf": "images/ovmf.fd" } ],
+              "allowed_keys": ["key_id2"], "allowed-policies": [0], "allowed-build-ids": [15] } }
+            """);
+        await WaitFor(() => server.ConfigurationStore.Current.Version == 2);
+        using var after = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
+        await Denied.Assert(() => server.Client.GetLaunchSecretAsync(after.SecretRequest("KEYSET-1")).ResponseAsync,
+            StatusCode.InvalidArgument, "KEYSET INVALID");
+        Assert.Single(after.Inject(await server.Client.GetLaunchSecretAsync(after.SecretRequest("KEYSET-NEW"))));
+    }
+
+    [Fact]
+    public async Task Keys_edit_with_an_unknown_key_id_is_rejected()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        File.WriteAllText(server.Setup.Directory.File("keys.json"), """{ "key_id1": "AAAA" }""");
+        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        Assert.Contains(server.Logs.RenderedLines(), l => l.Contains("key id 'key_id2' is not defined", StringComparison.Ordinal));
+        using var launch = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
+        LaunchTests.AssertGuestGotKeys(launch.Inject(await server.Client.GetLaunchSecretAsync(launch.SecretRequest())), server.Setup);
+    }
+
+    [Fact]
+    public async Task Changed_image_file_is_redigested()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var newImage = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096);
+        File.WriteAllBytes(server.Setup.OvmfPath, newImage);
+        await WaitFor(() => server.ConfigurationStore.Current.Version == 2);
+        using var stale = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
+        await Denied.Assert(() => server.Client.GetLaunchSecretAsync(stale.SecretRequest()).ResponseAsync,
+            StatusCode.InvalidArgument, "MEASUREMENT INVALID");
+        using var fresh = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [newImage]);
+        Assert.Single(fresh.Inject(await server.Client.GetLaunchSecretAsync(fresh.SecretRequest())));
+    }
+}
