@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace GuestOwnerProxy.Cli.Tests;
+
+/// <summary>
+/// The README's quick start, as a newcomer runs it: the server on the SHIPPED keysets.json, keys.json and
+/// Development settings (simulator roots from config/dev), then `gop simulate` with the demo image.
+/// Only the port differs (a free one instead of 50051), and the audit log goes to a temp file.
+/// </summary>
+public sealed class QuickStartTests : IDisposable
+{
+    private static readonly string RepoRoot = FindRepoRoot();
+    private readonly string _audit = Path.Combine(Path.GetTempPath(), $"gop-quickstart-{Guid.NewGuid():n}.jsonl");
+
+    public void Dispose() => File.Delete(_audit);
+
+    [Fact]
+    public void ShippedConfigurationIsValid()
+    {
+        var result = Gop.RunIn(RepoRoot, "check-config");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("image 'demo-ovmf'", result.Stdout);
+    }
+
+    [Fact]
+    public void SimulatedLaunchesSucceedAgainstTheShippedDevelopmentServer()
+    {
+        int port = FreePort();
+        using var server = StartServer(port, "Development");
+        string demo(string f) => Path.Combine("config", "dev", "demo", f);
+
+        var csv = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "csv", "--ovmf", demo("OVMF.fd"));
+        Assert.True(csv.ExitCode == 0, csv + "\n--- server\n" + server.Log);
+        Assert.Contains("guest has 1 key", csv.Stdout);
+
+        var sev = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "sev", "--ovmf", demo("OVMF.fd"),
+            "--kernel", demo("vmlinuz"), "--initrd", demo("initrd.img"), "--cmdline", "console=ttyS0 loglevel=7");
+        Assert.True(sev.ExitCode == 0, sev + "\n--- server\n" + server.Log);
+        Assert.Contains("key ids: key_id1", sev.Stdout);
+
+        // An image the keyset does not list is refused, whatever the platform proves.
+        var other = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "sev", "--ovmf", demo("vmlinuz"));
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("MEASUREMENT INVALID", other.Stdout + other.Stderr);
+    }
+
+    [Fact]
+    public void ProductionDoesNotTrustTheSimulatorRoot()
+    {
+        int port = FreePort();
+        using var server = StartServer(port, "Production");
+        var result = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "csv",
+            "--ovmf", Path.Combine("config", "dev", "demo", "OVMF.fd"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("GRPC Error", result.Stdout + result.Stderr);
+        Assert.DoesNotContain("guest has", result.Stdout);
+    }
+
+    private RunningServer StartServer(int port, string environment)
+    {
+        var process = Gop.Start(RepoRoot, "-p", port.ToString(), "--environment", environment,
+            "--GuestOwnerProxy:ListenAddress=127.0.0.1", $"--GuestOwnerProxy:AuditLog={_audit}");
+        return new RunningServer(process, port);
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "GuestOwnerProxy.sln")))
+                return dir.FullName;
+        }
+        throw new DirectoryNotFoundException("repository root (GuestOwnerProxy.sln) not found above the test assembly");
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private sealed class RunningServer : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _log = new();
+
+        public RunningServer(Process process, int port)
+        {
+            _process = process;
+            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                if (_process.HasExited)
+                    throw new InvalidOperationException($"server exited with {_process.ExitCode}:\n{Log}");
+                try
+                {
+                    using var client = new TcpClient();
+                    client.Connect(IPAddress.Loopback, port);
+                    return;
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline)
+                {
+                    Thread.Sleep(200);
+                }
+            }
+        }
+
+        public string Log
+        {
+            get { lock (_log) return _log.ToString(); }
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+            _process.Dispose();
+        }
+    }
+}
