@@ -24,9 +24,27 @@ public sealed class CsvPlatformProfile : IPlatformProfile
     /// <summary>A 2084-byte certificate with an SM2 algorithm (4/5) and curve 3; AMD uses other ids at the same offsets.</summary>
     public bool Recognizes(ReadOnlySpan<byte> platformCertificate) => CsvCertificate.LooksLikeCsv(platformCertificate);
 
+    /// <summary>Size of a full export PDH ‖ PEK ‖ OCA ‖ CEK ‖ HSK ‖ HRK (the keybroker-style chain).</summary>
+    public const int FullChainSize = 4 * L.Platform.Size + 2 * L.Ca.Size;
+
     public ChainVerificationResult VerifyChain(PlatformEvidence evidence, PlatformTrust trust)
     {
+        ArgumentNullException.ThrowIfNull(trust);
         var pdh = SelectPdh(evidence);
+        var chain = evidence.CertificateChain ?? [];
+        if (chain.Length == FullChainSize)
+        {
+            // The HSK and HRK carried by a full export are offered like operator files: the HRK still has to be
+            // pinned or explicitly allowed, and the HSK (with the export's CEK) still has to verify under it.
+            int cas = 4 * L.Platform.Size;
+            trust = new PlatformTrust
+            {
+                RootCertificates = [.. trust.RootCertificates, chain[(cas + L.Ca.Size)..]],
+                ExtraRootFingerprints = trust.ExtraRootFingerprints,
+                Intermediates = [.. trust.Intermediates, [.. chain.AsSpan(cas, L.Ca.Size), .. chain.AsSpan(3 * L.Platform.Size, L.Platform.Size)]],
+            };
+            evidence = evidence with { CertificateChain = chain[..cas] };
+        }
         return CsvChainVerifier.Verify(pdh, ChainWithoutPdh(evidence), trust);
     }
 
@@ -41,10 +59,10 @@ public sealed class CsvPlatformProfile : IPlatformProfile
                 throw new InvalidCertificateException("PDH", $"size {pdh.Length} bytes, a CSV PDH is {L.Platform.Size} bytes");
             return (byte[])pdh.Clone();
         }
-        if (chain.Length == 4 * L.Platform.Size)
+        if (chain.Length is 4 * L.Platform.Size or FullChainSize)
             return chain[..L.Platform.Size];
         throw new InvalidCertificateException("PDH",
-            $"no PDH given and the certificate chain ({chain.Length} bytes) is not PDH ‖ PEK ‖ OCA ‖ CEK ({4 * L.Platform.Size} bytes)");
+            $"no PDH given and the certificate chain ({chain.Length} bytes) is neither PDH ‖ PEK ‖ OCA ‖ CEK ({4 * L.Platform.Size} bytes) nor a full export ending in HSK ‖ HRK ({FullChainSize} bytes)");
     }
 
     public LaunchSession CreateSession(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random) =>

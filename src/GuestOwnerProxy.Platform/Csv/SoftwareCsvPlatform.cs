@@ -189,12 +189,17 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
 
     private byte[] DecryptMaster(ReadOnlySpan<byte> msEnc)
     {
+        // Only the uncompressed C1 encoding is valid here; BouncyCastle would also take hybrid (0x06/0x07)
+        // points and throws FormatException for garbage, neither of which may escape as a crash.
+        if (msEnc.IsEmpty || msEnc[0] != 0x04)
+            throw new FirmwareException(FirmwareError.BadMasterSecret,
+                "CSV LAUNCH_START: ms_enc does not start with an uncompressed SM2 point (0x04)");
         byte[] master;
         try
         {
             master = Sm2Operations.Decrypt(_pdhPrivate, msEnc);
         }
-        catch (Exception e) when (e is InvalidCipherTextException or ArgumentException)
+        catch (Exception e) when (e is InvalidCipherTextException or ArgumentException or FormatException)
         {
             throw new FirmwareException(FirmwareError.BadMasterSecret,
                 "CSV LAUNCH_START: ms_enc does not decrypt under the PDH key (SM2 C3 check failed or C1 not on the curve)", e);

@@ -1,0 +1,32 @@
+using BenchmarkDotNet.Attributes;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Platform;
+
+namespace GuestOwnerProxy.Benchmarks;
+
+/// <summary>LAUNCH_START inputs for a simulator PDH: CSV = SM2 key generation, SM2 encryption of the master
+/// secret and an SM2 signature (BouncyCastle); SEV = P-384 key generation and ECDH (.NET over OpenSSL).</summary>
+[MemoryDiagnoser]
+public class SessionBenchmarks
+{
+    private byte[] _pdh = [];
+    private IPlatformProfile _profile = null!;
+
+    [Params(PlatformKind.Csv, PlatformKind.Sev)]
+    public PlatformKind Platform { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var platform = SimulatedFixtures.Create(Platform);
+        _profile = PlatformProfiles.For(Platform);
+        _pdh = _profile.SelectPdh(SimulatedFixtures.EvidenceOf(platform));
+    }
+
+    [Benchmark(Description = "CreateSession (GODH + session blob)")]
+    public byte[] CreateSession()
+    {
+        using var session = _profile.CreateSession(_pdh, SimulatedFixtures.Policy, SystemRandomSource.Instance);
+        return session.SessionBlob;
+    }
+}
