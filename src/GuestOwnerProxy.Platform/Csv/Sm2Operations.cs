@@ -1,4 +1,4 @@
-using Org.BouncyCastle.Asn1.GM;
+using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Engines;
@@ -21,7 +21,7 @@ internal static class Sm2Operations
 
     private static ECDomainParameters CreateDomain()
     {
-        var x9 = GMNamedCurves.GetByName("SM2P256V1");
+        var x9 = CustomNamedCurves.GetByName("SM2P256V1"); // specialised field arithmetic, same curve
         return new ECDomainParameters(x9.Curve, x9.G, x9.N, x9.H, x9.GetSeed());
     }
 

@@ -26,9 +26,14 @@ public static class CliApp
     ];
 
     /// <summary>True for an invocation that belongs to the server: no arguments, a leading option
-    /// (the Python server's -p/-c/-k/-l/-d/-u) or <c>serve</c>.</summary>
+    /// (the Python server's -p/-c/-k/-l/-d/-u) or <c>serve</c>. A help flag anywhere in a server
+    /// invocation (<c>gop -h</c>, <c>gop --help</c>, <c>gop serve -p 1 --help</c>) is a request for
+    /// usage, as with the Python server's optparse, not a start: it goes to <see cref="Run"/>.</summary>
     public static bool IsServerInvocation(string[] args) =>
-        args.Length == 0 || args[0].StartsWith('-') || args[0] == "serve";
+        (args.Length == 0 || args[0].StartsWith('-') || args[0] == "serve") && !IsServerHelp(args);
+
+    private static bool IsServerHelp(string[] args) =>
+        args.Length > 0 && (args[0].StartsWith('-') || args[0] == "serve") && args.Any(a => a is "-h" or "--help");
 
     /// <summary>The server's own arguments (without the <c>serve</c> word).</summary>
     public static string[] ServerArguments(string[] args) =>
@@ -39,8 +44,10 @@ public static class CliApp
 
     public static async Task<int> RunAsync(string[] args, CliContext context)
     {
-        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        if (args.Length == 0 || args[0] is "help" || (args[0] is "--help" or "-h" && (args.Length == 1 || !args[1].StartsWith('-'))))
             return PrintHelp(args.Length > 1 ? args[1..] : [], context);
+        if (IsServerHelp(args))
+            return PrintHelp([], context);
 
         var (command, rest) = Find(args);
         if (command is null)
@@ -115,6 +122,15 @@ public static class CliApp
 
         context.Out.WriteLine("usage: gop <command> [options]        (gop help <command> for details)");
         context.Out.WriteLine("       gop [serve] [-p PORT] [-c keysets.json] [-k keys.json] [-l LOGFILE] [-d] [-u]   runs the server");
+        context.Out.WriteLine();
+        context.Out.WriteLine("server options (the Python server's flags; also appsettings.json section GuestOwnerProxy):");
+        context.Out.WriteLine("  -p, --port PORT       listen port on localhost, plaintext HTTP/2 (default 50051)");
+        context.Out.WriteLine("  -c, --config FILE     keysets.json");
+        context.Out.WriteLine("  -k, --keyfile FILE    keys.json");
+        context.Out.WriteLine("  -l, --logfile FILE    also log to FILE (JSON lines)");
+        context.Out.WriteLine("  -d, --debug           debug logging");
+        context.Out.WriteLine("  -u, --unsafe          skip measurement checks (logged on every secret)");
+        context.Out.WriteLine("  --GuestOwnerProxy:Setting=value   any other setting (Urls, Tls, Trust, Sessions, AuditLog, ...)");
         context.Out.WriteLine();
         context.Out.WriteLine("commands:");
         int width = Commands.Max(c => c.Name.Length) + 2;

@@ -17,6 +17,10 @@ public sealed record AuditRecord
     [JsonPropertyName("detail")] public string? Detail { get; init; }
     [JsonPropertyName("peer")] public string? Peer { get; init; }
     [JsonPropertyName("connection_id")] public int? ConnectionId { get; init; }
+    /// <summary>The keybroker protocol's UUID for the same session.</summary>
+    [JsonPropertyName("launch_id")] public string? LaunchId { get; init; }
+    /// <summary>"setup" or "keybroker".</summary>
+    [JsonPropertyName("protocol")] public string? Protocol { get; init; }
     [JsonPropertyName("platform")] public string? Platform { get; init; }
     /// <summary>Verified chip id (CEK key fingerprint); null when the chain was not verified.</summary>
     [JsonPropertyName("chip_id")] public string? ChipId { get; init; }

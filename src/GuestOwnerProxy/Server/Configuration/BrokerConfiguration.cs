@@ -38,5 +38,10 @@ public sealed class BrokerConfiguration
     /// <summary>The secret payload for a keyset (JSON of its keys). Secret: the caller zeroes it.</summary>
     public byte[] BuildKeyBundle(Keyset keyset) => KeyBundlePayload.Build(keyset.Definition.AllowedKeys, _keys);
 
+    /// <summary>One key as the keybroker <c>key</c> secret carries it: its JSON entry or its decoded bytes.
+    /// Secret: the caller zeroes it. The key must be one the keyset allows (the caller checks).</summary>
+    public byte[] BuildKey(string keyId, bool binary) =>
+        binary ? Convert.FromBase64String(_keys[keyId]) : KeyBundlePayload.Build([keyId], _keys);
+
     public override string ToString() => $"BrokerConfiguration(v{Version}, {Keysets.Count} keysets, {KeyCount} keys)";
 }

@@ -15,7 +15,7 @@ using Serilog;
 namespace GuestOwnerProxy.Server.Hosting;
 
 /// <summary>
-/// The <c>serve</c> host: ASP.NET Core + gRPC (Setup, grpc.health.v1, reflection) over the broker.
+/// The <c>serve</c> host: ASP.NET Core + gRPC (Setup, keybroker.KeyBrokerService, grpc.health.v1, reflection) over the broker.
 /// <see cref="Build"/> is the factory tests use (they add configuration and replace services such as
 /// <see cref="TimeProvider"/> in <c>configure</c>); <see cref="Run"/> is the command.
 /// </summary>
@@ -132,6 +132,7 @@ public static class ServerHost
 
         var app = builder.Build();
         app.MapGrpcService<SetupService>();
+        app.MapGrpcService<KeyBroker.KeyBrokerService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
 

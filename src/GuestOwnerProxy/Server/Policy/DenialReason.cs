@@ -6,6 +6,8 @@ public enum DenialStatus
 {
     InvalidArgument,
     ResourceExhausted,
+    NotFound,
+    Unimplemented,
     Internal,
 }
 
@@ -40,6 +42,13 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason CertificateInvalid = new("CERTIFICATE_INVALID", "CERTIFICATE INVALID");
     public static readonly DenialReason ChainInvalid = new("CERTIFICATE_CHAIN_INVALID", "CERTIFICATE CHAIN INVALID");
     public static readonly DenialReason TooManySessions = new("TOO_MANY_SESSIONS", "TOO MANY SESSIONS: retry later", DenialStatus.ResourceExhausted);
+
+    // Keybroker protocol (wire-protocol.md §3).
+    public static readonly DenialReason LaunchIdUnknown = new("LAUNCH_ID_UNKNOWN",
+        "LAUNCH ID INVALID: no live session for this launch id (unknown, expired or already used)", DenialStatus.NotFound);
+    public static readonly DenialReason FwDigestNotAllowed = new("FW_DIGEST_NOT_ALLOWED",
+        "FW DIGEST INVALID: FwDigest is not one of the keyset's allowed digests or image digests (the host computes it; it is not trusted)");
+    public static readonly DenialReason KeyNotInKeyset = new("KEY_NOT_IN_KEYSET", "KEYSET INVALID: key is not in the keyset's allowed_keys");
 
     public static readonly DenialReason InternalError = new("INTERNAL_ERROR", "INTERNAL ERROR", DenialStatus.Internal);
 

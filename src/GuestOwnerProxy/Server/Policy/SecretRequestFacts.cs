@@ -1,3 +1,4 @@
+
 namespace GuestOwnerProxy.Server.Policy;
 
 /// <summary>What a secret request claims, as the domain sees it (policy as raw u32 bits, build id widened).</summary>
@@ -9,4 +10,17 @@ public sealed record SecretRequestFacts(
     long BuildId,
     int ConnectionId,
     byte[] LaunchMeasurement,
-    string Peer);
+    string Peer)
+{
+    /// <summary>Keybroker: the session by UUID instead of <see cref="ConnectionId"/>.</summary>
+    public Guid? LaunchId { get; init; }
+
+    /// <summary>Keybroker: the launch digest the host claims. Accepted only when it is one of the keyset's
+    /// digests; it then narrows the candidates the measurement is checked against.</summary>
+    public byte[]? FwDigest { get; init; }
+
+    /// <summary>Keybroker: the entries to put in the secret table. Null: the keyset bundle at the keyset's secret-guid (Setup).</summary>
+    public IReadOnlyList<SecretEntryRequest>? Entries { get; init; }
+
+    public string Protocol => LaunchId is null ? "setup" : "keybroker";
+}

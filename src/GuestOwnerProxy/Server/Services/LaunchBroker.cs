@@ -4,6 +4,7 @@ using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.KeyBroker;
 using GuestOwnerProxy.Server.Policy;
 using GuestOwnerProxy.Server.Sessions;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,8 @@ public sealed class LaunchBroker
     private readonly TimeProvider _time;
     private readonly ILogger<LaunchBroker> _logger;
     private readonly IReadOnlyList<IPlatformProfile> _profiles;
+    // A host presents the same chain for every VM; verify it once per configuration version.
+    private readonly ChainVerificationCache _chains = new();
 
     public LaunchBroker(
         IBrokerConfigurationSource configuration,
@@ -51,19 +54,20 @@ public sealed class LaunchBroker
         var audit = new AuditRecord
         {
             Time = _time.GetUtcNow(), Event = "bundle", Decision = "denied", Peer = request.Peer,
-            Policy = PolicyText(request.Policy),
+            Policy = PolicyText(request.Policy), Protocol = request.Protocol,
         };
         try
         {
             var (bundle, identity) = IssueBundleCore(request, ref audit);
             _audit.Write(audit with
             {
-                Decision = "issued", ConnectionId = bundle.ConnectionId, Platform = PlatformName(bundle.Platform),
+                Decision = "issued", ConnectionId = bundle.ConnectionId, LaunchId = bundle.LaunchId.ToString(),
+                Platform = PlatformName(bundle.Platform),
                 ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName,
             });
             _logger.LogInformation(
-                "Bundle issued: connection {ConnectionId}, {Platform}, chip {ChipId}, root {Root}, policy {Policy}, peer {Peer}",
-                bundle.ConnectionId, bundle.Platform, identity.ChipId ?? "(unverified)", identity.RootName ?? "(none)",
+                "Bundle issued ({Protocol}): connection {ConnectionId}, launch id {LaunchId}, {Platform}, chip {ChipId}, root {Root}, policy {Policy}, peer {Peer}",
+                request.Protocol, bundle.ConnectionId, bundle.LaunchId, bundle.Platform, identity.ChipId ?? "(unverified)", identity.RootName ?? "(none)",
                 PolicyText(request.Policy), request.Peer);
             return bundle;
         }
@@ -108,7 +112,7 @@ public sealed class LaunchBroker
         }
         else
         {
-            var result = CertificateStep(() => profile.VerifyChain(evidence, configuration.Trust.Trust));
+            var result = CertificateStep(() => _chains.Verify(profile, evidence, configuration.Trust.Trust));
             identity = new PlatformIdentity(profile.Kind, result.ChipId, result.RootName, ChainVerified: true);
         }
         audit = audit with { ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName };
@@ -118,7 +122,7 @@ public sealed class LaunchBroker
         try
         {
             var session = _sessions.Add(launch, identity, request.Peer);
-            return (new LaunchBundle(session.ConnectionId, profile.Kind, launch.GodhCertificate, launch.SessionBlob), identity);
+            return (new LaunchBundle(session.ConnectionId, profile.Kind, launch.GodhCertificate, launch.SessionBlob, session.LaunchId), identity);
         }
         catch (SessionStoreFullException ex)
         {
@@ -138,7 +142,8 @@ public sealed class LaunchBroker
         var audit = new AuditRecord
         {
             Time = _time.GetUtcNow(), Event = "secret", Decision = "denied", Peer = request.Peer,
-            ConnectionId = request.ConnectionId, Keyset = request.KeysetId, ApiMajor = request.ApiMajor,
+            ConnectionId = request.LaunchId is null ? request.ConnectionId : null, LaunchId = request.LaunchId?.ToString(),
+            Protocol = request.Protocol, Keyset = request.KeysetId, ApiMajor = request.ApiMajor,
             ApiMinor = request.ApiMinor, BuildId = request.BuildId, Policy = PolicyText(request.Policy),
             ConfigVersion = configuration.Version,
         };
@@ -147,16 +152,16 @@ public sealed class LaunchBroker
             var (secret, released) = ReleaseSecretCore(configuration, request, ref audit);
             _audit.Write(released);
             _logger.LogInformation(
-                "Secret released: connection {ConnectionId}, keyset {Keyset}, {Platform}, chip {ChipId}, matched {Matched}, formula {Formula}, peer {Peer}",
-                request.ConnectionId, request.KeysetId, released.Platform, released.ChipId ?? "(unverified)",
+                "Secret released ({Protocol}): connection {ConnectionId}, launch id {LaunchId}, keyset {Keyset}, {Platform}, chip {ChipId}, matched {Matched}, formula {Formula}, peer {Peer}",
+                request.Protocol, released.ConnectionId, released.LaunchId, request.KeysetId, released.Platform, released.ChipId ?? "(unverified)",
                 released.Matched ?? "(unverified: --unsafe)", released.Formula ?? "-", request.Peer);
             return secret;
         }
         catch (LaunchDeniedException ex)
         {
             _audit.Write(audit with { Reason = ex.Reason.Code, Detail = ex.Reason.Detail });
-            _logger.LogWarning("Secret denied ({Reason}): {Detail}; connection {ConnectionId}, keyset {Keyset}, peer {Peer}",
-                ex.Reason.Code, ex.Reason.Detail, request.ConnectionId, request.KeysetId, request.Peer);
+            _logger.LogWarning("Secret denied ({Reason}): {Detail}; session {Session}, keyset {Keyset}, peer {Peer}",
+                ex.Reason.Code, ex.Reason.Detail, SessionName(request), request.KeysetId, request.Peer);
             throw;
         }
         catch (Exception ex)
@@ -164,7 +169,7 @@ public sealed class LaunchBroker
             _audit.Write(audit with { Reason = DenialReason.InternalError.Code, Detail = DenialReason.InternalError.Detail });
             // Type and message only: crypto-layer messages never carry key material, and neither does this log line.
             _logger.LogError("Secret request failed unexpectedly ({ExceptionType}: {Message}); connection {ConnectionId}, keyset {Keyset}; denied",
-                ex.GetType().Name, ex.Message, request.ConnectionId, request.KeysetId);
+                ex.GetType().Name, ex.Message, SessionName(request), request.KeysetId);
             throw new LaunchDeniedException(DenialReason.InternalError, ex);
         }
     }
@@ -176,12 +181,21 @@ public sealed class LaunchBroker
             throw new LaunchDeniedException(DenialReason.KeysetInvalid);
         if (KeysetPolicy.Check(keyset.Definition, request) is { } denied)
             throw new LaunchDeniedException(denied);
+        var entries = request.Entries ?? [new SecretEntryRequest(keyset.Definition.SecretGuid, SecretEntryKind.KeysetBundle, keyset.Id, SecretEntryFormat.Json)];
+        foreach (var entry in entries)
+        {
+            if (entry.Kind == SecretEntryKind.KeysetBundle && entry.Id != keyset.Id)
+                throw new LaunchDeniedException(DenialReason.KeysetInvalid.With($"bundle entry names keyset '{entry.Id}', the request is for '{keyset.Id}'"));
+            if (entry.Kind == SecretEntryKind.Key && !keyset.Definition.AllowedKeys.Contains(entry.Id))
+                throw new LaunchDeniedException(DenialReason.KeyNotInKeyset.With($"'{entry.Id}' is not in keyset '{keyset.Id}'"));
+        }
 
-        using var lease = _sessions.TryAcquire(request.ConnectionId)
-            ?? throw new LaunchDeniedException(DenialReason.ConnectionIdInvalid);
+        using var lease = (request.LaunchId is { } launchId ? _sessions.TryAcquire(launchId) : _sessions.TryAcquire(request.ConnectionId))
+            ?? throw new LaunchDeniedException(request.LaunchId is null ? DenialReason.ConnectionIdInvalid : DenialReason.LaunchIdUnknown);
         var session = lease.Session;
         audit = audit with
         {
+            ConnectionId = session.ConnectionId, LaunchId = session.LaunchId.ToString(),
             Platform = PlatformName(session.Platform), ChipId = session.Identity.ChipId,
             ChainVerified = session.Identity.ChainVerified, Root = session.Identity.RootName,
         };
@@ -207,12 +221,19 @@ public sealed class LaunchBroker
         if (configuration.Unsafe)
         {
             _logger.LogCritical("UNSAFE MODE: measurement of connection {ConnectionId} NOT verified before releasing keyset {Keyset}",
-                request.ConnectionId, request.KeysetId);
+                SessionName(request), request.KeysetId);
             measure = request.LaunchMeasurement[..LaunchMeasurement.MeasureSize];
         }
         else
         {
             var expected = keyset.DigestsFor(session.Platform);
+            if (request.FwDigest is { } claimed)
+            {
+                // The host computed it: it may only narrow the candidates, never add one.
+                expected = expected.Where(e => CryptographicOperations.FixedTimeEquals(e.Candidate.Digest, claimed)).ToList();
+                if (expected.Count == 0)
+                    throw new LaunchDeniedException(DenialReason.FwDigestNotAllowed.With($"keyset '{keyset.Id}', {PlatformName(session.Platform)}"));
+            }
             var parameters = new MeasurementParameters(request.ApiMajor, request.ApiMinor, request.BuildId, session.Launch.Policy);
             var match = MeasurementVerifier.Verify(
                 crypto, session.Launch.Tik, request.LaunchMeasurement, parameters,
@@ -233,26 +254,39 @@ public sealed class LaunchBroker
             };
         }
 
-        var packet = BuildPacket(configuration, keyset, crypto, session, measure, areaSize);
+        var packet = BuildPacket(configuration, keyset, entries, crypto, session, measure, areaSize);
         lease.Complete();
         return (new LaunchSecret(packet.Header, packet.Data), audit with { Decision = "released" });
     }
 
-    private SecretPacket BuildPacket(BrokerConfiguration configuration, Keyset keyset, ILaunchCrypto crypto, LiveSession session, byte[] measure, int areaSize)
+    private SecretPacket BuildPacket(BrokerConfiguration configuration, Keyset keyset, IReadOnlyList<SecretEntryRequest> entries,
+        ILaunchCrypto crypto, LiveSession session, byte[] measure, int areaSize)
     {
-        var payload = configuration.BuildKeyBundle(keyset);
+        var payloads = new List<byte[]>(entries.Count);
         var table = new SecretTable();
         byte[]? plaintext = null;
         try
         {
-            table.Add(keyset.Definition.SecretGuid, payload);
+            foreach (var entry in entries)
+            {
+                var payload = entry.Kind == SecretEntryKind.KeysetBundle
+                    ? configuration.BuildKeyBundle(keyset)
+                    : configuration.BuildKey(entry.Id, entry.Format == SecretEntryFormat.Binary);
+                payloads.Add(payload);
+                table.Add(entry.Guid, payload);
+            }
+            // Only keybroker requests choose their entries; refuse a table the guest's area cannot hold (the session stays).
+            if (table.PaddedLength > areaSize)
+                throw new LaunchDeniedException(KeyBrokerDenials.SecretRequestInvalid.With(
+                    $"the requested secrets need a {table.PaddedLength}-byte table, the guest's secret area holds {areaSize}"));
             plaintext = table.Build(areaSize);
             // Fresh random IV from the injected source (the OS CSPRNG in production).
             return SecretPacket.Create(crypto, session.Launch.Tek, session.Launch.Tik, measure, plaintext, _random);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(payload);
+            foreach (var payload in payloads)
+                CryptographicOperations.ZeroMemory(payload);
             if (plaintext is not null)
                 CryptographicOperations.ZeroMemory(plaintext);
             table.Clear();
@@ -274,6 +308,10 @@ public sealed class LaunchBroker
             throw new LaunchDeniedException(DenialReason.CertificateInvalid.With(ex.Message), ex);
         }
     }
+
+    // Connection id (Setup) or launch id (keybroker), for log lines.
+    private static string SessionName(SecretRequestFacts request) =>
+        request.LaunchId?.ToString() ?? request.ConnectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static string PlatformName(PlatformKind platform) => platform == PlatformKind.Csv ? "csv" : "sev";
 

@@ -20,6 +20,8 @@ public static class RpcStatusMapper
         {
             DenialStatus.InvalidArgument => StatusCode.InvalidArgument,
             DenialStatus.ResourceExhausted => StatusCode.ResourceExhausted,
+            DenialStatus.NotFound => StatusCode.NotFound,
+            DenialStatus.Unimplemented => StatusCode.Unimplemented,
             _ => StatusCode.Internal,
         };
         var rich = new Google.Rpc.Status

@@ -15,6 +15,10 @@ public interface ISessionStore
     /// <summary>Checks out a live session; null when unknown, expired or already checked out.</summary>
     ISessionLease? TryAcquire(int connectionId);
 
+    /// <summary>The same by the keybroker protocol's launch id (<see cref="LiveSession.LaunchId"/>).</summary>
+    ISessionLease? TryAcquire(Guid launchId) =>
+        throw new NotSupportedException($"{GetType().Name} does not index sessions by launch id");
+
     /// <summary>Live (not expired) sessions.</summary>
     int Count { get; }
 }

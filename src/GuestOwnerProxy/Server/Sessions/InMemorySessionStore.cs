@@ -14,6 +14,8 @@ namespace GuestOwnerProxy.Server.Sessions;
 public sealed class InMemorySessionStore : ISessionStore, IDisposable
 {
     private readonly Dictionary<int, Entry> _sessions = [];
+    // Second index: the keybroker protocol names the same sessions by UUID.
+    private readonly Dictionary<Guid, int> _byLaunchId = [];
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly ILogger<InMemorySessionStore> _logger;
@@ -76,9 +78,15 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
             }
             while (id <= 0 || _sessions.ContainsKey(id));
 
+            Guid launchId;
+            do
+                launchId = NewLaunchId();
+            while (_byLaunchId.ContainsKey(launchId));
+
             var now = _time.GetUtcNow();
-            var session = new LiveSession(id, launch, identity, peer, now, now + _ttl);
+            var session = new LiveSession(id, launch, identity, peer, now, now + _ttl, launchId);
             _sessions.Add(id, new Entry(session));
+            _byLaunchId.Add(launchId, id);
             return session;
         }
     }
@@ -86,19 +94,38 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
     public ISessionLease? TryAcquire(int connectionId)
     {
         lock (_lock)
+            return TryAcquireLocked(connectionId);
+    }
+
+    public ISessionLease? TryAcquire(Guid launchId)
+    {
+        lock (_lock)
+            return _byLaunchId.TryGetValue(launchId, out int connectionId) ? TryAcquireLocked(connectionId) : null;
+    }
+
+    private Lease? TryAcquireLocked(int connectionId)
+    {
+        if (!_sessions.TryGetValue(connectionId, out var entry))
+            return null;
+        if (IsExpired(entry.Session))
         {
-            if (!_sessions.TryGetValue(connectionId, out var entry))
-                return null;
-            if (IsExpired(entry.Session))
-            {
-                RemoveLocked(entry, "expired");
-                return null;
-            }
-            if (entry.Busy)
-                return null;
-            entry.Busy = true;
-            return new Lease(this, entry);
+            RemoveLocked(entry, "expired");
+            return null;
         }
+        if (entry.Busy)
+            return null;
+        entry.Busy = true;
+        return new Lease(this, entry);
+    }
+
+    /// <summary>A version-4 UUID from the CSPRNG: launch ids must be as unguessable as connection ids.</summary>
+    private static Guid NewLaunchId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        bytes[7] = (byte)((bytes[7] & 0x0f) | 0x40); // version 4 (Guid's little-endian time_hi_and_version)
+        bytes[8] = (byte)((bytes[8] & 0x3f) | 0x80); // RFC 4122 variant
+        return new Guid(bytes);
     }
 
     /// <summary>Removes expired sessions (timer callback; also callable from tests).</summary>
@@ -119,6 +146,7 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
             foreach (var entry in _sessions.Values)
                 entry.Session.Dispose();
             _sessions.Clear();
+            _byLaunchId.Clear();
         }
     }
 
@@ -137,6 +165,7 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
     {
         if (_sessions.Remove(entry.Session.ConnectionId))
         {
+            _byLaunchId.Remove(entry.Session.LaunchId);
             entry.Session.Dispose();
             _logger.LogDebug("Session {ConnectionId} removed ({Reason})", entry.Session.ConnectionId, why);
         }

@@ -12,9 +12,11 @@ public sealed record PlatformIdentity(PlatformKind Platform, string? ChipId, str
 /// </summary>
 public sealed class LiveSession : IDisposable
 {
-    public LiveSession(int connectionId, LaunchSession launch, PlatformIdentity identity, string peer, DateTimeOffset createdAt, DateTimeOffset expiresAt)
+    public LiveSession(int connectionId, LaunchSession launch, PlatformIdentity identity, string peer, DateTimeOffset createdAt, DateTimeOffset expiresAt,
+        Guid launchId = default)
     {
         ConnectionId = connectionId;
+        LaunchId = launchId;
         Launch = launch;
         Identity = identity;
         Peer = peer;
@@ -23,6 +25,8 @@ public sealed class LiveSession : IDisposable
     }
 
     public int ConnectionId { get; }
+    /// <summary>The same session's name in the keybroker protocol (a random UUID).</summary>
+    public Guid LaunchId { get; }
     public LaunchSession Launch { get; }
     public PlatformIdentity Identity { get; }
     public PlatformKind Platform => Identity.Platform;

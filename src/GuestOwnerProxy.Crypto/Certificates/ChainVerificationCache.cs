@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using GuestOwnerProxy.Crypto.Common;
+
+namespace GuestOwnerProxy.Crypto.Certificates;
+
+/// <summary>
+/// Remembers successful chain verifications. A host exports the same PDH and chain for every VM it
+/// launches, and verifying a CSV chain costs seven SM2 verifications (most of a launch's CPU), so a
+/// fleet of launches from one host should pay for it once.
+/// Verification is a pure function of the evidence bytes and the trust, so the key is SHA-256 of the
+/// exact PDH and chain bytes, scoped to one <see cref="PlatformTrust"/> instance: a configuration reload
+/// builds a new trust object and thereby starts from an empty cache. Failures are never cached.
+/// </summary>
+public sealed class ChainVerificationCache
+{
+    private readonly ConditionalWeakTable<PlatformTrust, ConcurrentDictionary<CacheKey, ChainVerificationResult>> _byTrust = new();
+    private readonly int _capacity;
+
+    public ChainVerificationCache(int capacity = 4096)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _capacity = capacity;
+    }
+
+    public ChainVerificationResult Verify(IPlatformProfile profile, PlatformEvidence evidence, PlatformTrust trust)
+    {
+        var entries = _byTrust.GetValue(trust, _ => new ConcurrentDictionary<CacheKey, ChainVerificationResult>());
+        var key = CacheKey.Of(profile.Kind, evidence);
+        if (entries.TryGetValue(key, out var cached))
+            return cached;
+
+        var result = profile.VerifyChain(evidence, trust);
+        // A bounded cache: when full, start over rather than track recency (hosts are few, churn is rare).
+        if (entries.Count >= _capacity)
+            entries.Clear();
+        entries[key] = result;
+        return result;
+    }
+
+    private readonly record struct CacheKey(PlatformKind Platform, string PdhHash, string ChainHash)
+    {
+        public static CacheKey Of(PlatformKind platform, PlatformEvidence evidence) => new(
+            platform,
+            Convert.ToHexString(SHA256.HashData(evidence.PdhCertificate ?? [])),
+            Convert.ToHexString(SHA256.HashData(evidence.CertificateChain ?? [])));
+    }
+}
