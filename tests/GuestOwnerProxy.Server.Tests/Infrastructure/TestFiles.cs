@@ -37,25 +37,3 @@ public sealed class TempDirectory : IDisposable
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
-
-public static class Vectors
-{
-    private static readonly Lazy<string> Root = new(FindRoot);
-
-    public static string Path(string relative) => System.IO.Path.Combine(Root.Value, relative);
-
-    private static string FindRoot()
-    {
-        var env = Environment.GetEnvironmentVariable("GOP_VECTORS");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(env))
-            return env;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            var candidate = System.IO.Path.Combine(dir.FullName, "..", "shared", "vectors");
-            if (Directory.Exists(candidate) && File.Exists(System.IO.Path.Combine(candidate, "README.md")))
-                return System.IO.Path.GetFullPath(candidate);
-        }
-        throw new DirectoryNotFoundException(
-            "known-answer vectors not found: expected ../shared/vectors beside the repository (or set GOP_VECTORS)");
-    }
-}

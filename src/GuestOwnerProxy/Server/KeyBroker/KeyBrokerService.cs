@@ -84,23 +84,7 @@ public sealed class KeyBrokerService : Protocol.KeyBroker.KeyBrokerService.KeyBr
         }
     }
 
-    /// <summary>Denials (audited by the broker or by <see cref="Edge"/>) to gRPC statuses with ErrorInfo reasons.</summary>
-    private T Guard<T>(Func<T> call)
-    {
-        try
-        {
-            return call();
-        }
-        catch (LaunchDeniedException ex)
-        {
-            throw RpcStatusMapper.ToRpcException(ex.Reason);
-        }
-        catch (Exception ex) when (ex is not RpcException)
-        {
-            _logger.LogError("Unexpected failure in the keybroker service ({ExceptionType}); request denied", ex.GetType().Name);
-            throw RpcStatusMapper.ToRpcException(DenialReason.InternalError);
-        }
-    }
+    private T Guard<T>(Func<T> call) => RpcStatusMapper.Guard(call, _logger, "keybroker");
 
     private void AuditEdgeDenial(string auditEvent, ServerCallContext context, uint? policy, string? launchId, DenialReason reason)
     {

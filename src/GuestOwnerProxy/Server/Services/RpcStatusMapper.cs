@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using GuestOwnerProxy.Server.Policy;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 
 namespace GuestOwnerProxy.Server.Services;
 
@@ -35,6 +36,27 @@ public static class RpcStatusMapper
         };
         var trailers = new Metadata { { StatusDetailsTrailer, rich.ToByteArray() } };
         return new RpcException(new Grpc.Core.Status(code, reason.Detail), trailers);
+    }
+
+    /// <summary>
+    /// Runs a service call and turns every failure into a status: denials keep their reason, anything
+    /// unexpected is logged by type only (messages may quote request bytes) and denied as INTERNAL.
+    /// </summary>
+    public static T Guard<T>(Func<T> call, ILogger logger, string service)
+    {
+        try
+        {
+            return call();
+        }
+        catch (LaunchDeniedException ex)
+        {
+            throw ToRpcException(ex.Reason);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            logger.LogError("Unexpected failure in the {Service} service ({ExceptionType}); request denied", service, ex.GetType().Name);
+            throw ToRpcException(DenialReason.InternalError);
+        }
     }
 
     /// <summary>The ErrorInfo reason code of a received error, for clients and tests.</summary>

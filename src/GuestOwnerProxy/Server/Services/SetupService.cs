@@ -62,20 +62,5 @@ public sealed class SetupService : Setup.SetupBase
             };
         }));
 
-    private T Guard<T>(Func<T> call)
-    {
-        try
-        {
-            return call();
-        }
-        catch (LaunchDeniedException ex)
-        {
-            throw RpcStatusMapper.ToRpcException(ex.Reason);
-        }
-        catch (Exception ex) when (ex is not RpcException)
-        {
-            _logger.LogError("Unexpected failure in the Setup service ({ExceptionType}); request denied", ex.GetType().Name);
-            throw RpcStatusMapper.ToRpcException(DenialReason.InternalError);
-        }
-    }
+    private T Guard<T>(Func<T> call) => RpcStatusMapper.Guard(call, _logger, "Setup");
 }
