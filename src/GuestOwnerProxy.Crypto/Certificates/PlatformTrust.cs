@@ -12,8 +12,41 @@ public sealed class PlatformTrust
     /// SHA-256 fingerprint is one of the built-in pins or listed in <see cref="ExtraRootFingerprints"/>.</summary>
     public IReadOnlyList<byte[]> RootCertificates { get; init; } = [];
 
-    /// <summary>Lowercase hex SHA-256 fingerprints of roots allowed beyond the built-in pins.</summary>
-    public IReadOnlyList<string> ExtraRootFingerprints { get; init; } = [];
+    /// <summary>Hex SHA-256 fingerprints of roots allowed beyond the built-in pins (compared after trimming and
+    /// lower-casing; use <see cref="IsAllowedExtraRoot"/> rather than comparing these strings directly).</summary>
+    public IReadOnlyList<string> ExtraRootFingerprints
+    {
+        get => _extraRootFingerprints;
+        init
+        {
+            _extraRootFingerprints = value ?? [];
+            _normalizedExtraRoots = null;
+        }
+    }
+
+    private readonly IReadOnlyList<string> _extraRootFingerprints = [];
+    private HashSet<string>? _normalizedExtraRoots;
+
+    /// <summary>
+    /// True when <paramref name="fingerprint"/> (hex SHA-256 of a root file) is one of <see cref="ExtraRootFingerprints"/>.
+    /// Both sides are normalised the same way (surrounding whitespace removed, lower case), so the CSV and SEV
+    /// verifiers cannot disagree about whether an operator-listed root is allowed.
+    /// </summary>
+    public bool IsAllowedExtraRoot(string? fingerprint)
+    {
+        if (string.IsNullOrWhiteSpace(fingerprint))
+            return false;
+        var set = _normalizedExtraRoots ??= new HashSet<string>(
+            _extraRootFingerprints.Where(f => !string.IsNullOrWhiteSpace(f)).Select(NormalizeFingerprint), StringComparer.Ordinal);
+        return set.Contains(NormalizeFingerprint(fingerprint));
+    }
+
+    /// <summary>Trimmed, lower-case form of a hex fingerprint.</summary>
+    public static string NormalizeFingerprint(string fingerprint)
+    {
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        return fingerprint.Trim().ToLowerInvariant();
+    }
 
     /// <summary>CSV: hsk_cek files (HSK ‖ CEK, 2916 bytes). SEV: ASK certificates, ASK-signed CEKs,
     /// or ASK ‖ ARK files. Each verifier takes the pieces that belong to its platform.</summary>

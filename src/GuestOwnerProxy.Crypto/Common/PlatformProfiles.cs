@@ -28,8 +28,9 @@ public static class PlatformProfiles
             $"PDH: not a CSV or SEV platform certificate ({platformCertificate.Length} bytes; unknown algorithm/curve or wrong size)");
     }
 
-    public static PlatformKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
+    public static PlatformKind ParseKind(string? name) => name?.Trim().ToLowerInvariant() switch
     {
+        null or "" => throw new CryptoFormatException("platform missing (expected csv or sev)"),
         "csv" or "hygon" => PlatformKind.Csv,
         "sev" or "amd" => PlatformKind.Sev,
         _ => throw new CryptoFormatException($"unknown platform '{name}' (expected csv or sev)"),

@@ -34,11 +34,11 @@ public sealed class CsvCaCertificate
                 $"usage {CsvIds.Describe(usage)} at offset 0x{L.Usage:x3} is not a CSV CA certificate usage (HRK 0x0000, HSK 0x0013)");
         Usage = (CsvUsage)usage;
         Curve = CsvFieldReader.Curve(b, L.Curve, role);
-        _x = Sm2.FieldToBigEndian(b.Slice(L.PublicKeyX, CsvCertificateLayout.FieldSize));
-        _y = Sm2.FieldToBigEndian(b.Slice(L.PublicKeyY, CsvCertificateLayout.FieldSize));
+        _x = CsvFieldReader.Scalar(b, L.PublicKeyX, role, "public key X");
+        _y = CsvFieldReader.Scalar(b, L.PublicKeyY, role, "public key Y");
         _userId = CsvFieldReader.UserId(b, L.UserIdLength, L.UserId, role);
-        _r = Sm2.FieldToBigEndian(b.Slice(L.SignatureR, CsvCertificateLayout.FieldSize));
-        _s = Sm2.FieldToBigEndian(b.Slice(L.SignatureS, CsvCertificateLayout.FieldSize));
+        _r = CsvFieldReader.Scalar(b, L.SignatureR, role, "signature r");
+        _s = CsvFieldReader.Scalar(b, L.SignatureS, role, "signature s");
     }
 
     public string Role { get; }

@@ -43,8 +43,8 @@ public sealed class CsvCertificate
         Algorithm = (CsvAlgorithm)algorithm;
 
         Curve = CsvFieldReader.Curve(b, L.Curve, role);
-        _x = Sm2.FieldToBigEndian(b.Slice(L.PublicKeyX, CsvCertificateLayout.FieldSize));
-        _y = Sm2.FieldToBigEndian(b.Slice(L.PublicKeyY, CsvCertificateLayout.FieldSize));
+        _x = CsvFieldReader.Scalar(b, L.PublicKeyX, role, "public key X");
+        _y = CsvFieldReader.Scalar(b, L.PublicKeyY, role, "public key Y");
         _userId = CsvFieldReader.UserId(b, L.UserIdLength, L.UserId, role);
         Signature1 = ReadSlot(b, 1, role);
         Signature2 = ReadSlot(b, 2, role);
@@ -156,12 +156,14 @@ public sealed class CsvCertificate
     public IReadOnlyList<CsvSignatureSlot> SignaturesBy(CsvUsage signerUsage) =>
         Signatures.Where(s => !s.IsEmpty && s.Usage == signerUsage).ToList();
 
-    /// <summary>True when a slot with usage <paramref name="signerUsage"/> holds a valid SM2 signature by the key under ID <paramref name="signerUserId"/>.</summary>
+    /// <summary>True when a slot with usage <paramref name="signerUsage"/> and algorithm 4 (SM2 signing) holds a valid
+    /// SM2 signature by the key under ID <paramref name="signerUserId"/>. A slot claiming another algorithm is never
+    /// accepted, even when its r and s happen to verify.</summary>
     public bool VerifySignature(CsvUsage signerUsage, ECPublicKeyParameters signerKey, ReadOnlySpan<byte> signerUserId)
     {
         foreach (var slot in SignaturesBy(signerUsage))
         {
-            if (Sm2.Verify(signerKey, signerUserId, SignedBytes, slot.R, slot.S))
+            if (slot.Algorithm == CsvAlgorithm.Sm2Sign && Sm2.Verify(signerKey, signerUserId, SignedBytes, slot.R, slot.S))
                 return true;
         }
         return false;
@@ -198,8 +200,8 @@ public sealed class CsvCertificate
         if (algorithm is not ((uint)CsvAlgorithm.None or (uint)CsvAlgorithm.Sm2Sign or (uint)CsvAlgorithm.Sm2KeyExchange))
             throw new InvalidCertificateException(role, $"signature {index} algorithm {algorithm} at offset 0x{at + L.SlotAlgorithm:x3} is unknown (expected 0, 4 or 5)");
         return new CsvSignatureSlot((CsvUsage)usage, (CsvAlgorithm)algorithm,
-            Sm2.FieldToBigEndian(b.Slice(at + L.SlotR, CsvCertificateLayout.FieldSize)),
-            Sm2.FieldToBigEndian(b.Slice(at + L.SlotS, CsvCertificateLayout.FieldSize)));
+            CsvFieldReader.Scalar(b, at + L.SlotR, role, $"signature {index} r"),
+            CsvFieldReader.Scalar(b, at + L.SlotS, role, $"signature {index} s"));
     }
 
     private static void WriteSlot(Span<byte> bytes, int index, CsvSignatureSlot slot)

@@ -25,6 +25,17 @@ internal static class CsvFieldReader
         return CsvCurve.Sm2P256;
     }
 
+    /// <summary>A 72-byte little-endian coordinate or r/s field as 32 bytes big-endian; a non-zero tail is a format error.</summary>
+    public static byte[] Scalar(ReadOnlySpan<byte> bytes, int offset, string role, string field)
+    {
+        var area = bytes.Slice(offset, CsvCertificateLayout.FieldSize);
+        int stray = area[CsvCertificateLayout.ScalarSize..].IndexOfAnyExcept((byte)0);
+        if (stray >= 0)
+            throw new InvalidCertificateException(role,
+                $"{field} at offset 0x{offset:x3} has non-zero byte 0x{area[CsvCertificateLayout.ScalarSize + stray]:x2} at offset 0x{offset + CsvCertificateLayout.ScalarSize + stray:x3}, beyond its {CsvCertificateLayout.ScalarSize}-byte value");
+        return Sm2.FieldToBigEndian(area);
+    }
+
     public static byte[] UserId(ReadOnlySpan<byte> bytes, int lengthOffset, int dataOffset, string role)
     {
         int length = BinaryPrimitives.ReadUInt16LittleEndian(bytes[lengthOffset..]);

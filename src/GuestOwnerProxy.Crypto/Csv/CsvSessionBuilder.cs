@@ -38,6 +38,10 @@ public sealed class CsvSessionBuilder
         ArgumentNullException.ThrowIfNull(random);
         if (pdh.Usage != CsvUsage.Pdh)
             throw new InvalidCertificateException(pdh.Role, $"usage 0x{(uint)pdh.Usage:x4} ({pdh.Usage}) where a PDH has 0x1003");
+        // The master secret is SM2-encrypted to the PDH: only a key-exchange key (algorithm 5) is meant for that.
+        if (pdh.Algorithm != CsvAlgorithm.Sm2KeyExchange)
+            throw new InvalidCertificateException(pdh.Role,
+                $"algorithm {(uint)pdh.Algorithm} ({pdh.Algorithm}) where a PDH has {(uint)CsvAlgorithm.Sm2KeyExchange} (SM2 key exchange); refusing to encrypt the master secret to it");
         ECPublicKeyParameters pdhKey = pdh.PublicKey;
 
         byte[] z = new byte[16], nonce = new byte[S.NonceSize], wrapIv = new byte[S.WrapIvSize];

@@ -31,11 +31,17 @@ public static class Sm2
 
     public static ECDomainParameters Domain { get; } = new(Curve);
 
-    /// <summary>Reads a little-endian certificate field (first 32 bytes used) as a 32-byte big-endian integer.</summary>
+    /// <summary>Reads a little-endian certificate field (first 32 bytes used) as a 32-byte big-endian integer.
+    /// Bytes beyond the first 32 must be zero: a value that does not fit is not a valid coordinate or scalar,
+    /// and silently dropping the tail would let two different byte strings carry the same key or signature.</summary>
     public static byte[] FieldToBigEndian(ReadOnlySpan<byte> field)
     {
         if (field.Length < ScalarSize)
             throw new CryptoFormatException($"SM2 field must be at least {ScalarSize} bytes, got {field.Length}");
+        int stray = field[ScalarSize..].IndexOfAnyExcept((byte)0);
+        if (stray >= 0)
+            throw new CryptoFormatException(
+                $"SM2 field has a non-zero byte 0x{field[ScalarSize + stray]:x2} at field offset {ScalarSize + stray}, beyond the {ScalarSize}-byte value");
         var value = field[..ScalarSize].ToArray();
         value.AsSpan().Reverse();
         return value;

@@ -38,12 +38,17 @@ public static class KernelHashesTable
         return SHA256.HashData(withNul);
     }
 
-    public static byte[] HashFile(string? path)
+    public static byte[] HashFile(string? path) => HashFile(path, "measured");
+
+    /// <summary>SHA-256 of a regular file (no file: SHA-256 of empty input). <paramref name="role"/> names it in errors.</summary>
+    internal static byte[] HashFile(string? path, string role)
     {
         if (path is null)
             return SHA256.HashData(ReadOnlySpan<byte>.Empty);
-        using var stream = File.OpenRead(path);
-        return SHA256.HashData(stream);
+        using var stream = LaunchFile.OpenRegular(role, path);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        LaunchFile.ReadAll(role, path, stream, hash.AppendData);
+        return hash.GetHashAndReset();
     }
 
     private static void WriteEntry(Span<byte> destination, Guid guid, ReadOnlySpan<byte> hash)

@@ -12,7 +12,6 @@ public sealed record LaunchDigestResult(byte[] Digest, byte[]? HashTable, OvmfFo
 public static class LaunchDigest
 {
     public const string NoHashesAreaMessage = "kernel specified but OVMF does not support kernel/initrd/cmdline measurement";
-    private const int StreamBufferSize = 1 << 16;
 
     public static LaunchDigestResult Compute(ILaunchCrypto crypto, LaunchImage image)
     {
@@ -26,8 +25,8 @@ public static class LaunchDigest
                 throw new CryptoFormatException($"{NoHashesAreaMessage} ({image.OvmfPath})");
             table = KernelHashesTable.Build(
                 KernelHashesTable.HashCmdline(image.Cmdline ?? []),
-                Guard("initrd", image.InitrdPath, () => KernelHashesTable.HashFile(image.InitrdPath)),
-                Guard("kernel", image.KernelPath, () => KernelHashesTable.HashFile(image.KernelPath)));
+                Guard("initrd", image.InitrdPath, () => KernelHashesTable.HashFile(image.InitrdPath, "initrd")),
+                Guard("kernel", image.KernelPath, () => KernelHashesTable.HashFile(image.KernelPath, "kernel")));
         }
 
         using var hash = crypto.CreateDigest();
@@ -48,22 +47,21 @@ public static class LaunchDigest
 
     private static void AppendFile(IStreamingHash hash, string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, StreamBufferSize);
-        var buffer = new byte[StreamBufferSize];
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-            hash.Append(buffer.AsSpan(0, read));
+        using var stream = LaunchFile.OpenRegular("OVMF", path);
+        LaunchFile.ReadAll("OVMF", path, stream, hash.Append);
     }
 
+    /// <summary>Every file-access failure (I/O, permissions, an invalid path, a path form the OS does not support)
+    /// becomes a <see cref="CryptoFormatException"/> naming the role and the file.</summary>
     private static T Guard<T>(string role, string? path, Func<T> action)
     {
         try
         {
             return action();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (LaunchFile.IsFileAccessError(ex))
         {
-            throw new CryptoFormatException($"cannot read {role} file '{path}': {ex.Message}", ex);
+            throw LaunchFile.CannotRead(role, path, ex);
         }
     }
 }

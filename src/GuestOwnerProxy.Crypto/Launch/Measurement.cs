@@ -37,11 +37,17 @@ public static class MeasurementFormulas
 
     public static string Name(MeasurementFormula formula) => ByName.First(kv => kv.Value == formula).Key;
 
-    public static bool TryParse(string name, out MeasurementFormula formula) => ByName.TryGetValue(name, out formula);
+    public static bool TryParse(string? name, out MeasurementFormula formula)
+    {
+        formula = default;
+        return name is not null && ByName.TryGetValue(name.Trim(), out formula);
+    }
 
-    public static MeasurementFormula Parse(string name) => TryParse(name, out var f)
+    public static MeasurementFormula Parse(string? name) => TryParse(name, out var f)
         ? f
-        : throw new CryptoFormatException($"unknown measurement formula '{name}' (known: {string.Join(", ", ByName.Keys)})");
+        : throw new CryptoFormatException(name is null
+            ? $"measurement formula missing (known: {string.Join(", ", ByName.Keys)})"
+            : $"unknown measurement formula '{name}' (known: {string.Join(", ", ByName.Keys)})");
 
     public static PlatformKind PlatformOf(MeasurementFormula formula) =>
         formula == MeasurementFormula.Sev ? PlatformKind.Sev : PlatformKind.Csv;
@@ -58,6 +64,7 @@ public sealed class LaunchMeasurement
     public const int Size = 48;
     public const int MeasureSize = 32;
     public const int MnonceSize = 16;
+    public const int DigestSize = 32;
     private const byte MeasureContext = 0x04;
 
     private LaunchMeasurement(byte[] measure, byte[] mnonce)

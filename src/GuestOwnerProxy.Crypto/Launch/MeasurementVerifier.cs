@@ -25,13 +25,28 @@ public static class MeasurementVerifier
         IEnumerable<DigestCandidate> candidates,
         IEnumerable<MeasurementFormula> formulas)
     {
+        ArgumentNullException.ThrowIfNull(crypto);
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(formulas);
         var measurement = LaunchMeasurement.Parse(measurementBlob);
+        // A digest of the wrong length is a configuration or programming error, not a "formula that does not
+        // apply": skipping it silently would turn a broken keyset into an unexplained measurement mismatch.
+        var candidateList = candidates.ToList();
+        foreach (var candidate in candidateList)
+        {
+            if (candidate is null)
+                throw new ArgumentException("digest candidate list contains null", nameof(candidates));
+            if (candidate.Digest is null || candidate.Digest.Length != LaunchMeasurement.DigestSize)
+                throw new ArgumentException(
+                    $"digest candidate '{candidate.Name}' has {candidate.Digest?.Length ?? 0} bytes, a launch digest is {LaunchMeasurement.DigestSize}",
+                    nameof(candidates));
+        }
         MeasurementMatch? match = null;
         foreach (var formula in formulas)
         {
             if (MeasurementFormulas.PlatformOf(formula) != crypto.Platform)
                 continue;
-            foreach (var candidate in candidates)
+            foreach (var candidate in candidateList)
             {
                 byte[] expected;
                 try

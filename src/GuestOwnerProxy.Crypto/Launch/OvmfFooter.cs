@@ -16,18 +16,43 @@ public sealed record OvmfFooter(OvmfArea? KernelHashesArea, OvmfArea? SecretArea
     // The footer entry (u16 size ‖ GUID) ends 32 bytes before the end of the file.
     private const int FooterEndFromFileEnd = 32;
     private const int EntryTrailerSize = 2 + 16;
-    /// <summary>How much of the file tail is read; the GUID table is well under this in every known build.</summary>
+    /// <summary>How much of the file tail is read first; the GUID table is well under this in every known build.</summary>
     public const int TailSize = 4096;
+    /// <summary>The most a footer can ask for: its u16 table size plus the footer position (just over 64 KiB).</summary>
+    public const int MaxTailSize = FooterEndFromFileEnd + EntryTrailerSize + ushort.MaxValue;
 
     public static OvmfFooter Read(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = LaunchFile.OpenRegular("OVMF", path);
         long length = stream.Length;
-        int take = (int)Math.Min(TailSize, length);
-        var tail = new byte[take];
-        stream.Seek(length - take, SeekOrigin.Begin);
-        stream.ReadExactly(tail);
+        var tail = ReadTail(stream, (int)Math.Min(TailSize, length));
+        // A build whose GUID table outgrows the first read says so in its footer entry: read that much and parse again.
+        if (TryReadTableSize(tail, out int tableSize))
+        {
+            int needed = (int)Math.Min(length, FooterEndFromFileEnd + EntryTrailerSize + tableSize);
+            if (needed > tail.Length)
+                tail = ReadTail(stream, needed);
+        }
         return Parse(tail);
+    }
+
+    private static byte[] ReadTail(FileStream stream, int count)
+    {
+        var tail = new byte[count];
+        stream.Seek(stream.Length - count, SeekOrigin.Begin);
+        stream.ReadExactly(tail);
+        return tail;
+    }
+
+    /// <summary>The table size from the footer entry, when the footer GUID is where it belongs.</summary>
+    private static bool TryReadTableSize(ReadOnlySpan<byte> image, out int tableSize)
+    {
+        tableSize = 0;
+        int footerStart = image.Length - FooterEndFromFileEnd - EntryTrailerSize;
+        if (footerStart < 0 || new Guid(image.Slice(footerStart + 2, 16)) != KnownGuids.OvmfTableFooter)
+            return false;
+        tableSize = BinaryPrimitives.ReadUInt16LittleEndian(image.Slice(footerStart, 2));
+        return true;
     }
 
     /// <summary>Parses the GUID table from the last bytes of an OVMF image (or the whole image).</summary>

@@ -23,6 +23,9 @@ public sealed class SecretTable
 
     public SecretTable Add(Guid guid, ReadOnlySpan<byte> data)
     {
+        // Linux efi_secret treats an entry with the null GUID as deleted: the guest would never see it.
+        if (guid == Guid.Empty)
+            throw new CryptoFormatException("secret table entry GUID must not be the null GUID (efi_secret treats such entries as deleted)");
         if (_entries.Any(e => e.Guid == guid))
             throw new CryptoFormatException($"secret table already has an entry {guid}");
         _entries.Add((guid, data.ToArray()));

@@ -46,6 +46,11 @@ public sealed class AmdCaCertificate
         var exponent = TrimLeadingZeros(ReverseToBigEndian(bytes.AsSpan(AmdCaCertificateLayout.Exponent, n)));
         if (modulus[0] == 0 || exponent.Length == 0)
             throw new InvalidCertificateException(role, "RSA key has a zero exponent or a modulus shorter than its declared size");
+        // OpenSSL refuses even or tiny exponents at import time; reject them here so the failure is a format
+        // error naming the field rather than an exception from deep inside signature verification.
+        if ((exponent[^1] & 1) == 0 || (exponent.Length == 1 && exponent[0] < 3))
+            throw new InvalidCertificateException(role,
+                $"RSA public exponent 0x{Convert.ToHexStringLower(exponent)} is invalid (must be odd and at least 3)");
         _key = new RSAParameters { Modulus = modulus, Exponent = exponent };
         _signature = ReverseToBigEndian(bytes.AsSpan(AmdCaCertificateLayout.Signature(n), n));
 
@@ -135,9 +140,9 @@ public sealed class AmdCaCertificate
     {
         if (signatureBigEndian.Length != ModulusBytes)
             return false;
-        using var rsa = RSA.Create(_key);
         try
         {
+            using var rsa = RSA.Create(_key);
             return rsa.VerifyData(message, signatureBigEndian, hash, RSASignaturePadding.Pss);
         }
         catch (CryptographicException)

@@ -60,6 +60,9 @@ public sealed class SevCertificate
             var exponent = TrimLeadingZeros(ReadLittleEndianComponent(SevCertificateLayout.RsaExponent, SevCertificateLayout.RsaComponentSize, n, "RSA exponent"));
             if (exponent.Length == 0 || modulus[0] == 0)
                 throw new InvalidCertificateException(role, "RSA key has a zero exponent or a modulus shorter than its declared size");
+            if ((exponent[^1] & 1) == 0 || (exponent.Length == 1 && exponent[0] < 3))
+                throw new InvalidCertificateException(role,
+                    $"RSA public exponent 0x{Convert.ToHexStringLower(exponent)} is invalid (must be odd and at least 3)");
             _rsa = new RSAParameters { Modulus = modulus, Exponent = exponent };
         }
 
@@ -132,9 +135,14 @@ public sealed class SevCertificate
         && _bytes.AsSpan(SevCertificateLayout.PublicKey, SevCertificateLayout.PublicKeySize)
             .SequenceEqual(other._bytes.AsSpan(SevCertificateLayout.PublicKey, SevCertificateLayout.PublicKeySize));
 
-    /// <summary>The first non-empty signature slot made with the given key usage.</summary>
+    /// <summary>The first non-empty signature slot made with the given key usage (for display; verification
+    /// must use <see cref="FindSignatures"/> and try every slot).</summary>
     public SevSignature? FindSignature(SevUsage signerUsage) =>
         Signatures.FirstOrDefault(s => !s.IsEmpty && s.Usage == signerUsage);
+
+    /// <summary>Every non-empty signature slot that claims the given key usage, in slot order.</summary>
+    public IReadOnlyList<SevSignature> FindSignatures(SevUsage signerUsage) =>
+        Signatures.Where(s => !s.IsEmpty && s.Usage == signerUsage).ToList();
 
     public static SevCertificate Parse(ReadOnlySpan<byte> data, string role = "SEV certificate")
     {

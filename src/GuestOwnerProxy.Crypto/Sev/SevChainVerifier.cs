@@ -42,8 +42,7 @@ public static class SevChainVerifier
         // Root: only pinned or explicitly allowed ARKs count, pinned ones preferred.
         var allowed = material.Arks
             .Select(ark => (ark, generation: AmdRootPins.GenerationOf(ark.Fingerprint)))
-            .Where(x => x.generation is not null || trust.ExtraRootFingerprints.Any(f =>
-                string.Equals(f, x.ark.Fingerprint, StringComparison.OrdinalIgnoreCase)))
+            .Where(x => x.generation is not null || trust.IsAllowedExtraRoot(x.ark.Fingerprint))
             .OrderBy(x => x.generation is null)
             .ToList();
         if (allowed.Count == 0)
@@ -52,7 +51,7 @@ public static class SevChainVerifier
                 ? "no ARK given (supply AMD's ARK in PlatformTrust.RootCertificates or use a full export)"
                 : "ARK fingerprint(s) " + string.Join(", ", material.Arks.Select(a => a.Fingerprint).Distinct()) +
                   " are neither built-in AMD pins nor in PlatformTrust.ExtraRootFingerprints";
-            throw new ChainVerificationException(Root, seen);
+            throw new ChainVerificationException(Root, seen + material.SkippedNote);
         }
 
         var selfSigned = allowed.Where(x => x.ark.IsSelfCertified && x.ark.IsSignedBy(x.ark)).ToList();
@@ -64,9 +63,9 @@ public static class SevChainVerifier
             .SelectMany(r => material.Asks.Where(ask => ask.IsSignedBy(r.ark)).Select(ask => (r.ark, r.generation, ask)))
             .ToList();
         if (askPairs.Count == 0)
-            throw new ChainVerificationException(ArkToAsk, material.Asks.Count == 0
+            throw new ChainVerificationException(ArkToAsk, (material.Asks.Count == 0
                 ? "no ASK given (supply AMD's ASK in PlatformTrust.Intermediates or use a full export)"
-                : $"none of {material.Asks.Count} ASK certificate(s) is certified by a trusted ARK");
+                : $"none of {material.Asks.Count} ASK certificate(s) is certified by a trusted ARK") + material.SkippedNote);
         links.Add(ArkToAsk);
 
         var signedCeks = new List<SevCertificate>();
@@ -75,14 +74,16 @@ public static class SevChainVerifier
         signedCeks.AddRange(material.Ceks.Where(c => c.HasSamePublicKey(chain.Cek) && c.FindSignature(SevUsage.Ask) is not null));
         if (signedCeks.Count == 0)
             throw new ChainVerificationException(AskToCek,
-                "the chain's CEK is unsigned (firmware export) and PlatformTrust.Intermediates holds no ASK-signed CEK with the same public key");
+                "the chain's CEK is unsigned (firmware export) and PlatformTrust.Intermediates holds no ASK-signed CEK with the same public key" +
+                material.SkippedNote);
 
         var anchor = askPairs
             .SelectMany(p => signedCeks.Select(cek => (p.ark, p.generation, p.ask, cek)))
             .FirstOrDefault(x => SevSignatureVerifier.IsSignedBy(x.cek, x.ask));
         if (anchor.cek is null)
             throw new ChainVerificationException(AskToCek,
-                "the CEK's ASK signature does not verify under any trusted ASK (wrong CPU generation or tampered CEK)");
+                $"the CEK's ASK signature does not verify under any trusted ASK (tried {askPairs.Count} ASK(s) x {signedCeks.Count} signed CEK(s); wrong CPU generation or tampered CEK)" +
+                material.SkippedNote);
         links.Add(AskToCek);
 
         // The PEK is checked against the chain's CEK key, which equals the signed CEK's key.
@@ -111,12 +112,17 @@ public static class SevChainVerifier
     }
 
     /// <summary>The ARKs, ASKs and signed CEKs available from the chain and from operator files.
-    /// Files that belong to another platform (Hygon HRK/HSK/hsk_cek, CSV certificates) are ignored.</summary>
+    /// Files that belong to another platform (Hygon HRK/HSK/hsk_cek, CSV certificates) are ignored; an AMD-looking
+    /// file that does not parse (corrupted, truncated header) is skipped and noted, so one bad operator file
+    /// cannot stop the search through the others, and a failure can still say what was tried.</summary>
     private sealed class TrustMaterial
     {
         public List<AmdCaCertificate> Arks { get; } = [];
         public List<AmdCaCertificate> Asks { get; } = [];
         public List<SevCertificate> Ceks { get; } = [];
+        public List<string> Skipped { get; } = [];
+
+        public string SkippedNote => Skipped.Count == 0 ? "" : "; skipped: " + string.Join("; ", Skipped);
 
         public static TrustMaterial Collect(SevCertificateChain chain, PlatformTrust trust)
         {
@@ -125,10 +131,10 @@ public static class SevChainVerifier
                 m.Arks.Add(chain.Ark);
             if (chain.Ask is not null)
                 m.Asks.Add(chain.Ask);
-            foreach (var file in trust.RootCertificates)
-                m.AddFile(file, "root certificate");
-            foreach (var file in trust.Intermediates)
-                m.AddFile(file, "intermediate");
+            for (int i = 0; i < trust.RootCertificates.Count; i++)
+                m.AddFile(trust.RootCertificates[i], $"root certificate #{i + 1}");
+            for (int i = 0; i < trust.Intermediates.Count; i++)
+                m.AddFile(trust.Intermediates[i], $"intermediate #{i + 1}");
             return m;
         }
 
@@ -140,14 +146,23 @@ public static class SevChainVerifier
             {
                 if (!SevCertificate.IsSevCertificate(file))
                     return;
-                var cert = SevCertificate.Parse(file, $"{source} (SEV platform certificate)");
+                SevCertificate cert;
+                try
+                {
+                    cert = SevCertificate.Parse(file, $"{source} (SEV platform certificate)");
+                }
+                catch (InvalidCertificateException e)
+                {
+                    Skipped.Add(e.Message);
+                    return;
+                }
                 if (cert.Usage == SevUsage.Cek)
                     Ceks.Add(cert);
                 return;
             }
             if (AmdCaCertificate.IsCaCertificateSize(file.Length))
             {
-                AddCa(file);
+                AddCa(file, source);
                 return;
             }
             // AMD's key server serves ASK ‖ ARK in one file.
@@ -155,22 +170,24 @@ public static class SevChainVerifier
             {
                 if (file.Length == 2 * size)
                 {
-                    AddCa(file.AsSpan(0, size));
-                    AddCa(file.AsSpan(size, size));
+                    AddCa(file.AsSpan(0, size), source + " (first half)");
+                    AddCa(file.AsSpan(size, size), source + " (second half)");
                 }
             }
         }
 
-        private void AddCa(ReadOnlySpan<byte> bytes)
+        private void AddCa(ReadOnlySpan<byte> bytes, string source)
         {
             AmdCaCertificate ca;
             try
             {
-                ca = AmdCaCertificate.Parse(bytes, "AMD CA certificate");
+                ca = AmdCaCertificate.Parse(bytes, $"{source} (AMD CA certificate)");
             }
-            catch (InvalidCertificateException)
+            catch (InvalidCertificateException e)
             {
-                return; // e.g. a Hygon HRK/HSK, which has the same size but not AMD's header.
+                // Often a Hygon HRK/HSK (same size, not AMD's header); noted in case it was meant as an ARK/ASK.
+                Skipped.Add(e.Message);
+                return;
             }
             (ca.Usage == SevUsage.Ark ? Arks : Asks).Add(ca);
         }

@@ -20,7 +20,9 @@ public sealed class SevLaunchCrypto : ILaunchCrypto
         if (key.Length != 16)
             throw new CryptoFormatException($"AES-128 key must be 16 bytes, got {key.Length}");
         using var aes = Aes.Create();
-        aes.Key = key.ToArray();
+        // SetKey copies into the algorithm's own (disposed-with-it) buffer; `Key = key.ToArray()` would leave
+        // an extra unzeroed copy of the TEK/KEK on the managed heap.
+        aes.SetKey(key);
         CtrMode.Transform(iv, input, output, (blocks, dest) => aes.EncryptEcb(blocks, dest, PaddingMode.None));
     }
 

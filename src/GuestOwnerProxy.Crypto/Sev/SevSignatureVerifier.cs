@@ -8,13 +8,33 @@ public static class SevSignatureVerifier
 {
     /// <summary>
     /// True when <paramref name="subject"/> has a signature slot with the signer's usage, made with the
-    /// signer's key type, that verifies over the subject's bytes [0, 0x414) with the slot's hash.
+    /// signer's key type, that verifies over the subject's bytes [0, 0x414) with the slot's hash. Every slot
+    /// with that usage is tried (as on CSV): a malformed or stale first slot must not hide a valid second one,
+    /// and no slot verifying fails closed.
     /// </summary>
     public static bool IsSignedBy(SevCertificate subject, SevCertificate signer)
     {
-        var slot = subject.FindSignature(signer.Usage);
-        if (slot is null)
-            return false;
+        foreach (var slot in subject.FindSignatures(signer.Usage))
+        {
+            if (VerifySlot(subject, signer, slot))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>True when the ASK signed this CEK: a slot with usage 0x13, RSA-PSS with the slot's hash.</summary>
+    public static bool IsSignedBy(SevCertificate cek, AmdCaCertificate ask)
+    {
+        foreach (var slot in cek.FindSignatures(SevUsage.Ask))
+        {
+            if (SevIds.IsRsa(slot.Algorithm) && VerifyRsaPss(ask.GetRsaParameters(), cek.SignedBytes, slot, SevIds.Hash(slot.Algorithm)))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool VerifySlot(SevCertificate subject, SevCertificate signer, SevSignature slot)
+    {
         var hash = SevIds.Hash(slot.Algorithm);
         if (signer.IsEcc)
         {
@@ -35,17 +55,7 @@ public static class SevSignatureVerifier
         }
         if (!SevIds.IsRsa(slot.Algorithm) || !SevIds.IsRsa(signer.Algorithm))
             return false;
-        var key = signer.GetRsaParameters();
-        return VerifyRsaPss(key, subject.SignedBytes, slot, hash);
-    }
-
-    /// <summary>True when the ASK signed this CEK: slot usage 0x13, RSA-PSS with the slot's hash.</summary>
-    public static bool IsSignedBy(SevCertificate cek, AmdCaCertificate ask)
-    {
-        var slot = cek.FindSignature(SevUsage.Ask);
-        if (slot is null || !SevIds.IsRsa(slot.Algorithm))
-            return false;
-        return VerifyRsaPss(ask.GetRsaParameters(), cek.SignedBytes, slot, SevIds.Hash(slot.Algorithm));
+        return VerifyRsaPss(signer.GetRsaParameters(), subject.SignedBytes, slot, hash);
     }
 
     private static bool VerifyRsaPss(RSAParameters key, ReadOnlySpan<byte> message, SevSignature slot, HashAlgorithmName hash)

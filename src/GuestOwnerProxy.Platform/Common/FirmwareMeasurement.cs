@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using CsvLaunchCrypto = GuestOwnerProxy.Crypto.Csv.CsvLaunchCrypto;
-using SevLaunchCrypto = GuestOwnerProxy.Crypto.Sev.SevLaunchCrypto;
 
 namespace GuestOwnerProxy.Platform;
 
@@ -14,7 +12,7 @@ internal static class FirmwareMeasurement
         ReadOnlySpan<byte> launchDigest, ReadOnlySpan<byte> mnonce)
     {
         Span<byte> version = [apiMajor, apiMinor, build];
-        return SevLaunchCrypto.Instance.Mac(tik, Assemble(version, policy, launchDigest, mnonce));
+        return System.Security.Cryptography.HMACSHA256.HashData(tik, Assemble(version, policy, launchDigest, mnonce));
     }
 
     /// <summary>HMAC-SM3(TIK, 0x04 ‖ api_major ‖ api_minor ‖ [build per variant] ‖ policy ‖ LD ‖ mnonce).</summary>
@@ -28,7 +26,7 @@ internal static class FirmwareMeasurement
             CsvMeasurementVariant.Build32 => BuildU32(version),
             _ => throw new ArgumentOutOfRangeException(nameof(variant)),
         };
-        return CsvLaunchCrypto.Instance.Mac(tik, Assemble(versionBytes, policy, launchDigest, mnonce));
+        return FirmwareCrypto.HmacSm3(tik, Assemble(versionBytes, policy, launchDigest, mnonce));
     }
 
     private static byte[] BuildU32(FirmwareVersion version)

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Sm3 = GuestOwnerProxy.Crypto.Csv.Sm3;
 
 namespace GuestOwnerProxy.Platform.Csv;
 
@@ -41,7 +40,7 @@ internal static class CsvFirmwareKdf
         for (int off = 0; off < length; off += HashSize, counter++)
         {
             BinaryPrimitives.WriteUInt32BigEndian(block.AsSpan(z.Length), counter);
-            byte[] h = Sm3.Hash(block);
+            byte[] h = FirmwareCrypto.Sm3(block);
             h.AsSpan(0, Math.Min(HashSize, length - off)).CopyTo(output.AsSpan(off));
         }
         CryptographicOperations.ZeroMemory(block);

@@ -23,4 +23,6 @@ internal static class SimCsvSessionLayout
     public const string KekLabel = "csv-kek";
     public const string KikLabel = "csv-kik";
     public const int SymmetricKeySize = 16;
+    /// <summary>The GODH's user id and the SM2 ID of the session signature (csv.md §2.4, §3).</summary>
+    public const string GodhUserId = "GUEST_USER_ID";
 }

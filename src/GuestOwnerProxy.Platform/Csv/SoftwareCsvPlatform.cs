@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Common;
-using CsvLaunchCrypto = GuestOwnerProxy.Crypto.Csv.CsvLaunchCrypto;
-using Sm3 = GuestOwnerProxy.Crypto.Csv.Sm3;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
@@ -131,12 +129,17 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
         if (godh.Usage != SimCsvConstants.UsagePdh || godh.Algorithm != SimCsvConstants.AlgorithmSm2KeyExchange)
             throw new FirmwareException(FirmwareError.InvalidCertificate,
                 $"CSV LAUNCH_START GODH: usage 0x{godh.Usage:x} algorithm {godh.Algorithm}, expected usage 0x1003 algorithm 5");
+        // csv.md §2.4/§3: the GODH's user id is GUEST_USER_ID and the session is signed under that fixed SM2 ID;
+        // the firmware does not take the ID from the certificate, so neither does the simulator.
+        if (godh.UserId != SimCsvSessionLayout.GodhUserId)
+            throw new FirmwareException(FirmwareError.InvalidCertificate,
+                $"CSV LAUNCH_START GODH: user id \"{godh.UserId}\", expected \"{SimCsvSessionLayout.GodhUserId}\"");
 
         ReadOnlySpan<byte> blob = sessionBlob;
         byte[] rs = [.. Reverse(blob.Slice(SimCsvSessionLayout.SigR, 32)), .. Reverse(blob.Slice(SimCsvSessionLayout.SigS, 32))];
-        if (!Sm2Operations.Verify(godh.PublicKey, godh.UserId, blob[..SimCsvSessionLayout.SignedLength], rs))
+        if (!Sm2Operations.Verify(godh.PublicKey, SimCsvSessionLayout.GodhUserId, blob[..SimCsvSessionLayout.SignedLength], rs))
             throw new FirmwareException(FirmwareError.BadSessionSignature,
-                $"CSV LAUNCH_START: session signature does not verify under the GODH key (SM2 ID \"{godh.UserId}\")");
+                $"CSV LAUNCH_START: session signature does not verify under the GODH key (SM2 ID \"{SimCsvSessionLayout.GodhUserId}\")");
 
         byte[] master = DecryptMaster(blob.Slice(SimCsvSessionLayout.MsEnc, Sm2Operations.CiphertextSizeFor32));
         byte[] kek = CsvFirmwareKdf.Derive(master, 32, default, SimCsvSessionLayout.KekLabel);
@@ -146,19 +149,19 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
         {
             ReadOnlySpan<byte> wrapIv = blob.Slice(SimCsvSessionLayout.WrapIv, SimCsvSessionLayout.WrapIvSize);
             ReadOnlySpan<byte> wrapTk = blob.Slice(SimCsvSessionLayout.WrapTk, SimCsvSessionLayout.WrapTkSize);
-            byte[] wrapMac = Sm3.Hmac(kik, [.. wrapIv, .. wrapTk]);
+            byte[] wrapMac = FirmwareCrypto.HmacSm3(kik, [.. wrapIv, .. wrapTk]);
             if (!CryptographicOperations.FixedTimeEquals(wrapMac, blob.Slice(SimCsvSessionLayout.WrapMac, SimCsvSessionLayout.MacSize)))
                 throw new FirmwareException(FirmwareError.BadWrapMac,
                     "CSV LAUNCH_START: wrap_mac does not verify (wrong master secret or altered wrap_iv/wrap_tk)");
 
-            CsvLaunchCrypto.Instance.CtrTransform(kek.AsSpan(0, SimCsvSessionLayout.SymmetricKeySize), wrapIv, wrapTk, keys);
+            FirmwareCrypto.Sm4Ctr(kek.AsSpan(0, SimCsvSessionLayout.SymmetricKeySize), wrapIv, wrapTk, keys);
             byte[] tek = keys.AsSpan(0, 16).ToArray();
             byte[] tik = keys.AsSpan(16, 16).ToArray();
 
             byte[] macInput = new byte[4 + SimCsvSessionLayout.SessionMacCoverageEnd - SimCsvSessionLayout.SessionMacCoverageStart];
             BinaryPrimitives.WriteUInt32LittleEndian(macInput, policy);
             blob[SimCsvSessionLayout.SessionMacCoverageStart..SimCsvSessionLayout.SessionMacCoverageEnd].CopyTo(macInput.AsSpan(4));
-            if (!CryptographicOperations.FixedTimeEquals(Sm3.Hmac(tik, macInput),
+            if (!CryptographicOperations.FixedTimeEquals(FirmwareCrypto.HmacSm3(tik, macInput),
                     blob.Slice(SimCsvSessionLayout.SessionMac, SimCsvSessionLayout.MacSize)))
             {
                 CryptographicOperations.ZeroMemory(tek);
@@ -226,7 +229,7 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
 
     private sealed class SoftwareCsvLaunch(SoftwareCsvPlatform platform, IRandomSource random, int areaSize,
         byte[] tek, byte[] tik, uint policy)
-        : SoftwareLaunch(CsvLaunchCrypto.Instance, random, areaSize, tek, tik, policy)
+        : SoftwareLaunch(FirmwareCrypto.Csv, random, areaSize, tek, tik, policy)
     {
         protected override byte[] ComputeMeasure(byte[] tik, byte[] launchDigest, byte[] mnonce) =>
             FirmwareMeasurement.Csv(platform.MeasurementVariant, tik, platform.Version, Policy, launchDigest, mnonce);

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Common;
-using SevLaunchCrypto = GuestOwnerProxy.Crypto.Sev.SevLaunchCrypto;
 using Org.BouncyCastle.Asn1.Nist;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Generators;
@@ -127,7 +126,7 @@ public sealed class SoftwareSevPlatform : ISoftwarePlatform
                 throw new FirmwareException(FirmwareError.BadWrapMac,
                     "SEV LAUNCH_START: wrap_mac does not verify (wrong PDH/GODH pair, nonce, or altered wrap_tk)");
 
-            SevLaunchCrypto.Instance.CtrTransform(kek, blob.Slice(SimSevSessionLayout.WrapIv, SimSevSessionLayout.WrapIvSize), wrapTk, keys);
+            FirmwareCrypto.Aes128Ctr(kek, blob.Slice(SimSevSessionLayout.WrapIv, SimSevSessionLayout.WrapIvSize), wrapTk, keys);
             byte[] tek = keys.AsSpan(0, 16).ToArray();
             byte[] tik = keys.AsSpan(16, 16).ToArray();
 
@@ -226,7 +225,7 @@ public sealed class SoftwareSevPlatform : ISoftwarePlatform
 
     private sealed class SoftwareSevLaunch(SoftwareSevPlatform platform, IRandomSource random, int areaSize,
         byte[] tek, byte[] tik, uint policy)
-        : SoftwareLaunch(SevLaunchCrypto.Instance, random, areaSize, tek, tik, policy)
+        : SoftwareLaunch(FirmwareCrypto.Sev, random, areaSize, tek, tik, policy)
     {
         protected override byte[] ComputeMeasure(byte[] tik, byte[] launchDigest, byte[] mnonce) =>
             FirmwareMeasurement.Sev(tik, platform.Version.ApiMajor, platform.Version.ApiMinor,

@@ -4,6 +4,8 @@ using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Csv;
 using GuestOwnerProxy.Crypto.Launch;
+using GuestOwnerProxy.Platform;
+using GuestOwnerProxy.Platform.Csv;
 using Org.BouncyCastle.Crypto.Engines;
 using Xunit.Abstractions;
 using S = GuestOwnerProxy.Crypto.Csv.CsvSessionLayout;
@@ -110,25 +112,25 @@ public class CsvSessionBuilderTests(ITestOutputHelper output)
         byte[] master = engine.ProcessBlock(blob, S.MsEnc, S.MsEncUsed);
         Assert.Equal(32, master.Length);
 
-        // The firmware side of the KDF, written out here from csv.md §3.
-        var nonce = blob.AsSpan(S.Nonce, 16).ToArray();
-        Assert.Equal(Vectors.ToHex(CsvKdf.Derive(master, 32, nonce, "csv-master-secret")), Vectors.ToHex(CsvKdf.MasterSecret(master, nonce)));
-        var kek = CsvKdf.Derive(master, 32, [], "csv-kek")[..16];
-        var kik = CsvKdf.Derive(master, 32, [], "csv-kik");
+        // The firmware side, with the simulator's independent KDF, HMAC-SM3 and SM4-CTR (not the code under test).
+        var kek = CsvFirmwareKdf.Derive(master, 32, [], "csv-kek")[..16];
+        var kik = CsvFirmwareKdf.Derive(master, 32, [], "csv-kik");
+        Assert.Equal(Vectors.ToHex(kek), Vectors.ToHex(CsvKdf.Kek(master)));
+        Assert.Equal(Vectors.ToHex(kik), Vectors.ToHex(CsvKdf.Kik(master)));
 
         var wrapIv = blob.AsSpan(S.WrapIv, 16).ToArray();
         var wrapTk = blob.AsSpan(S.WrapTk, 32).ToArray();
-        Assert.Equal(Vectors.ToHex(Sm3.Hmac(kik, [.. wrapIv, .. wrapTk])), Vectors.ToHex(blob.AsSpan(S.WrapMac, 32)));
+        Assert.Equal(Vectors.ToHex(FirmwareCrypto.HmacSm3(kik, [.. wrapIv, .. wrapTk])), Vectors.ToHex(blob.AsSpan(S.WrapMac, 32)));
 
         var tekTik = new byte[32];
-        CsvLaunchCrypto.Instance.CtrTransform(kek, wrapIv, wrapTk, tekTik);
+        FirmwareCrypto.Sm4Ctr(kek, wrapIv, wrapTk, tekTik);
         Assert.Equal(Vectors.ToHex(session.Tek), Vectors.ToHex(tekTik.AsSpan(0, 16)));
         Assert.Equal(Vectors.ToHex(session.Tik), Vectors.ToHex(tekTik.AsSpan(16, 16)));
 
         var macInput = new byte[420];
         BinaryPrimitives.WriteUInt32LittleEndian(macInput, Policy);
         blob.AsSpan(0x124, 0x2C4 - 0x124).CopyTo(macInput.AsSpan(4));
-        Assert.Equal(Vectors.ToHex(Sm3.Hmac(tekTik.AsSpan(16, 16), macInput)), Vectors.ToHex(blob.AsSpan(S.SessionMac, 32)));
+        Assert.Equal(Vectors.ToHex(FirmwareCrypto.HmacSm3(tekTik.AsSpan(16, 16), macInput)), Vectors.ToHex(blob.AsSpan(S.SessionMac, 32)));
 
         // Signature: r, s little-endian, by the GODH key with SM2 ID "GUEST_USER_ID".
         var godh = CsvCertificate.Parse(session.GodhCertificate, "GODH");
@@ -211,10 +213,54 @@ public class CsvSessionBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MasterSecretKdf_MatchesTheIndependentImplementationAndVectorH1()
+    {
+        var zero = new byte[16];
+        Assert.Equal("19e8d550e3a799b2917bc59146aaadae", Vectors.ToHex(CsvKdf.Derive(zero, 16, zero, "csv-master-secret")));
+        var z = Convert.FromHexString("000102030405060708090a0b0c0d0e0f");
+        var nonce = Convert.FromHexString("f0e0d0c0b0a090807060504030201000");
+        Assert.Equal(Vectors.ToHex(CsvFirmwareKdf.Derive(z, 32, nonce, "csv-master-secret")), Vectors.ToHex(CsvKdf.MasterSecret(z, nonce)));
+    }
+
+    [Fact]
     public void SessionToStringAndExceptionsDoNotLeakKeys()
     {
-        using var session = NewSession(3);
-        Assert.DoesNotContain(Vectors.ToHex(session.Tek), session.ToString().ToLowerInvariant());
+        var platform = SoftwareCsvPlatform.Create(new SoftwarePlatformOptions { Seed = "leak check"u8.ToArray() });
+        using var session = CsvSessionBuilder.Default.Create(platform.PdhCertificate, Policy, new SeededRandom(3));
+        var secrets = new[] { session.Tek.ToArray(), session.Tik.ToArray() }
+            .SelectMany(k => new[] { Convert.ToHexString(k).ToLowerInvariant(), Convert.ToBase64String(k) })
+            .ToList();
+        var texts = new List<string> { session.ToString()! };
+
+        // Failing paths that see this session's keys or blob: firmware checks, builder and verifier refusals.
+        void Capture(Action action)
+        {
+            var e = Record.Exception(action);
+            Assert.NotNull(e);
+            for (var x = e; x is not null; x = x.InnerException)
+                texts.Add(x.ToString());
+        }
+        Capture(() => platform.LaunchStart(session.GodhCertificate, session.SessionBlob, Policy ^ 1).Dispose());        // session_mac
+        var tampered = (byte[])session.SessionBlob.Clone();
+        tampered[S.WrapTk] ^= 1;
+        Capture(() => platform.LaunchStart(session.GodhCertificate, tampered, Policy).Dispose());                         // signature
+        Capture(() => platform.LaunchStart(session.GodhCertificate, session.SessionBlob[..100], Policy).Dispose());      // length
+        using (var launch = platform.LaunchStart(session.GodhCertificate, session.SessionBlob, Policy))
+        {
+            launch.Measure();
+            Capture(() => launch.InjectSecret(new byte[52], new byte[64]));                                             // secret MAC
+        }
+        var signingPdh = platform.PdhCertificate;
+        signingPdh[CsvCertificateLayout.Platform.Algorithm] = 4;
+        Capture(() => CsvSessionBuilder.Default.Create(signingPdh, Policy, new SeededRandom(3)));
+        Capture(() => CsvChainVerifier.Verify(platform.PdhCertificate, platform.CertificateChain, PlatformTrust.BuiltInOnly));
+        Capture(() => MeasurementVerifier.Verify(CsvLaunchCrypto.Instance, session.Tik, new byte[48], new MeasurementParameters(1, 1, 1, Policy),
+            [new DigestCandidate("short", new byte[31])], MeasurementFormulas.DefaultsFor(PlatformKind.Csv)));
+
+        foreach (var text in texts)
+            foreach (var secret in secrets)
+                Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
+        Assert.True(texts.Count >= 8);
     }
 
     private static void AssertZero(byte[] blob, int offset, int length) =>

@@ -117,10 +117,10 @@ public class CsvSessionTamperingTests
         using var other = Profile.CreateSession(pdh, Policy, new RoundTripRandom("csv/tamper/godh/other"));
         FirmwareAssert.Refuses(FirmwareError.BadSessionSignature, "GODH of another session",
             () => platform.LaunchStart(other.GodhCertificate, session.SessionBlob, Policy));
-        // The SM2 ID is part of the signed hash: a different user id in the GODH breaks the signature.
+        // The GODH's user id must be GUEST_USER_ID (csv.md §2.4): any other is refused as a certificate error.
         byte[] renamed = (byte[])session.GodhCertificate.Clone();
         renamed[0xA6] ^= 0x20; // 'G' -> 'g'
-        FirmwareAssert.Refuses(FirmwareError.BadSessionSignature, "GODH user id altered",
+        FirmwareAssert.Refuses(FirmwareError.InvalidCertificate, "GODH user id altered",
             () => platform.LaunchStart(renamed, session.SessionBlob, Policy));
         // A signing key is not a DH key.
         byte[] signingKey = (byte[])session.GodhCertificate.Clone();
@@ -178,6 +178,38 @@ public class CsvSessionTamperingTests
         return set;
     }
 
+    [Fact]
+    public void SessionSignature_IsCheckedUnderTheFixedGuestUserId_NotTheGodhsOwnField()
+    {
+        const string label = "csv/tamper/godh-id";
+        var (platform, pdh) = Platform();
+        var random = new RoundTripRandom(label);
+        using var session = Profile.CreateSession(pdh, Policy, random);
+        var key = RecoverGodhPrivateKey(label, session.GodhCertificate);
+        var godh = CsvCertificate.Parse(session.GodhCertificate, "GODH");
+
+        // Same key, signed under the library default ID: the firmware uses "GUEST_USER_ID", so this fails.
+        byte[] defaultId = (byte[])session.SessionBlob.Clone();
+        ReSign(defaultId, key, "1234567812345678", new RoundTripRandom(label + "/k1"));
+        FirmwareAssert.Refuses(FirmwareError.BadSessionSignature, "session signed under the default SM2 ID",
+            () => platform.LaunchStart(session.GodhCertificate, defaultId, Policy));
+
+        // A GODH claiming another user id, with the session signed consistently under that id: a firmware that took
+        // the ID from the certificate would accept it; the real one (and the simulator) refuses the GODH.
+        var (x, y) = Sm2.ExportPublicKey(godh.PublicKey);
+        var otherId = CsvCertificate.Create(1, 0, 0, CsvUsage.Pdh, CsvAlgorithm.Sm2KeyExchange, x, y, "OTHER_USER_ID"u8);
+        byte[] otherBlob = (byte[])session.SessionBlob.Clone();
+        ReSign(otherBlob, key, "OTHER_USER_ID", new RoundTripRandom(label + "/k2"));
+        var e = Assert.Throws<FirmwareException>(() => platform.LaunchStart(otherId.ToArray(), otherBlob, Policy));
+        Assert.Equal(FirmwareError.InvalidCertificate, e.Error);
+        Assert.Contains("GUEST_USER_ID", e.Message);
+
+        // Control: re-signed under GUEST_USER_ID with the original GODH, the session is accepted.
+        byte[] resigned = (byte[])session.SessionBlob.Clone();
+        ReSign(resigned, key, S.GodhUserId, new RoundTripRandom(label + "/k3"));
+        using var launch = platform.LaunchStart(session.GodhCertificate, resigned, Policy);
+    }
+
     /// <summary>A copy with byte <paramref name="index"/> changed by a random non-zero XOR mask.</summary>
     internal static byte[] Flip(byte[] original, int index, RoundTripRandom random)
     {
@@ -202,9 +234,12 @@ public class CsvSessionTamperingTests
         return (ECPrivateKeyParameters)keys.Private;
     }
 
-    private static void ReSign(byte[] blob, ECPrivateKeyParameters key, RoundTripRandom random)
+    private static void ReSign(byte[] blob, ECPrivateKeyParameters key, RoundTripRandom random) =>
+        ReSign(blob, key, S.GodhUserId, random);
+
+    private static void ReSign(byte[] blob, ECPrivateKeyParameters key, string sm2Id, RoundTripRandom random)
     {
-        var (r, s) = Sm2.Sign(key, Encoding.ASCII.GetBytes(S.GodhUserId), blob.AsSpan(0, S.SignedLength), random);
+        var (r, s) = Sm2.Sign(key, Encoding.ASCII.GetBytes(sm2Id), blob.AsSpan(0, S.SignedLength), random);
         r.AsSpan().Reverse();
         s.AsSpan().Reverse();
         r.CopyTo(blob, S.SignatureR);

@@ -113,27 +113,35 @@ public class AmdCaCertificateTests
         Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(Read("hygon/hsk.cert"), "ASK"));
     }
 
+    public enum Rejection { NotSelfCertified, BadSignature, InvalidExponent }
+
     [Theory]
-    [InlineData(4)]      // key id: no longer self-certified
-    [InlineData(70)]     // exponent/modulus area
-    [InlineData(600)]    // modulus
-    [InlineData(900)]    // modulus (RSA-4096: modulus spans 576..1088)
-    [InlineData(1200)]   // signature
-    public void TamperedArk_FailsSelfSignature(int offset)
+    [InlineData(4, Rejection.NotSelfCertified)]      // key id: no longer equal to the certifying id
+    [InlineData(20, Rejection.NotSelfCertified)]     // certifying id
+    [InlineData(64, Rejection.InvalidExponent)]      // lowest exponent byte: 65537 -> 65536, even
+    [InlineData(70, Rejection.BadSignature)]         // exponent area (high bytes): odd, parses, signature fails
+    [InlineData(600, Rejection.BadSignature)]        // modulus
+    [InlineData(900, Rejection.BadSignature)]        // modulus (RSA-4096: modulus spans 576..1088)
+    [InlineData(1200, Rejection.BadSignature)]       // signature
+    public void TamperedArk_IsRejectedForTheRightReason(int offset, Rejection expected)
     {
         var data = Read("amd/builtin/rome/ark.cert");
         data[offset] ^= 0x01;
-        AmdCaCertificate ark;
-        try
+        if (expected == Rejection.InvalidExponent)
         {
-            ark = AmdCaCertificate.Parse(data, "ARK");
+            var ex = Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(data, "ARK"));
+            Assert.Contains("exponent", ex.Message);
+            return;
         }
-        catch (InvalidCertificateException)
-        {
-            return; // tampering that breaks the format is also a rejection
-        }
-        Assert.False(ark.IsSelfCertified && ark.IsSignedBy(ark));
+        var ark = AmdCaCertificate.Parse(data, "ARK");
         Assert.NotEqual(AmdRootPins.Rome, ark.Fingerprint);
+        Assert.Equal(expected == Rejection.BadSignature, ark.IsSelfCertified);
+        Assert.False(ark.IsSignedBy(ark));
+        // The signature check itself fails, whatever the ids say.
+        Assert.False(ark.VerifyPss(ark.SignedBytes, AmdCaCertificate.ReverseToBigEndian(data.AsSpan(AmdCaCertificateLayout.Signature(512), 512))));
+        var untouched = AmdCaCertificate.Parse(Read("amd/builtin/rome/ark.cert"), "ARK");
+        Assert.True(untouched.VerifyPss(untouched.SignedBytes, AmdCaCertificate.ReverseToBigEndian(
+            Read("amd/builtin/rome/ark.cert").AsSpan(AmdCaCertificateLayout.Signature(512), 512))));
     }
 
     [Fact]
