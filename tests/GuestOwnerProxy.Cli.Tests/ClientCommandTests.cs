@@ -117,18 +117,144 @@ public sealed class ClientCommandTests : IDisposable
         Assert.Contains($"Failed to open {missing}", r.Stderr);
     }
 
-    [Fact]
-    public void GetBundle_DefaultFileLocations()
+    /// <summary>A fake root for /opt/sev and /opt/csv (GOP_CLIENT_ROOT), and no client config file.</summary>
+    private Dictionary<string, string?> ProbeRoot(string root, string? config = "") => new()
     {
-        var r = Gop.Run("client", "GetBundle", "--platform", "csv", _server.Address, _dir.Path);
-        if (File.Exists("/opt/csv/pdh.cert"))
-            return; // a real host: nothing to assert about its files
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("/opt/csv/pdh.cert", r.Stderr);
+        ["GOP_CLIENT_ROOT"] = root,
+        ["GOP_CLIENT_CONFIG"] = config,
+        ["GOP_API_MAJOR"] = null,
+        ["GOP_API_MINOR"] = null,
+        ["GOP_BUILD_ID"] = null,
+    };
 
-        var sev = Gop.Run("client", "GetBundle", _server.Address, _dir.Path);
-        if (!File.Exists("/opt/sev/pdh.cert"))
-            Assert.Contains("/opt/sev/pdh.cert", sev.Stderr);
+    private string HostWith(params PlatformKind[] kinds)
+    {
+        string root = System.IO.Path.Combine(_dir.Path, "host-" + Guid.NewGuid().ToString("n"));
+        foreach (var kind in kinds)
+        {
+            var opt = System.IO.Path.Combine(root, "opt", kind == PlatformKind.Csv ? "csv" : "sev");
+            Directory.CreateDirectory(opt);
+            foreach (var file in new[] { "pdh.cert", "cert_chain.cert" })
+                File.Copy(System.IO.Path.Combine(_server.PlatformDir(kind), file), System.IO.Path.Combine(opt, file));
+        }
+        Directory.CreateDirectory(root);
+        return root;
+    }
+
+    private static byte[] Godh(string vmdir) => Convert.FromBase64String(File.ReadAllText($"{vmdir}/godh.txt"));
+
+    [Fact]
+    public void GetBundle_NoPlatformFiles_Exit2_NamesBothLocations()
+    {
+        var root = HostWith();
+        var r = Gop.RunWithEnvironment(ProbeRoot(root), "client", "GetBundle", _server.Address, _dir.Path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Contains($"{root}/opt/sev/pdh.cert", r.Stderr);
+        Assert.Contains($"{root}/opt/csv/pdh.cert", r.Stderr);
+        Assert.StartsWith("error: Failed to open ", r.Stderr);
+    }
+
+    [Fact]
+    public void GetBundle_ProbesSevThenCsv_AndPlatformForcesOne()
+    {
+        // A Hygon host (only /opt/csv), as kata's CSV fork calls it: GetBundle SERVER PATH, nothing else.
+        var csvOnly = HostWith(PlatformKind.Csv);
+        var vm = System.IO.Path.Combine(_dir.Path, "vm-csv");
+        var r = Gop.RunWithEnvironment(ProbeRoot(csvOnly), "client", "GetBundle", _server.Address, vm);
+        Assert.True(r.ExitCode == 0, r + "\n" + _server.Log);
+        Assert.True(CsvCertificate.LooksLikeCsv(Godh(vm)));
+
+        // Both present: /opt/sev wins; --platform (or platform= in the client config) forces /opt/csv.
+        var both = HostWith(PlatformKind.Sev, PlatformKind.Csv);
+        var vmSev = System.IO.Path.Combine(_dir.Path, "vm-sev");
+        Assert.Equal(0, Gop.RunWithEnvironment(ProbeRoot(both), "client", "GetBundle", _server.Address, vmSev).ExitCode);
+        Assert.True(SevCertificate.IsSevCertificate(Godh(vmSev)));
+        var vmForced = System.IO.Path.Combine(_dir.Path, "vm-forced");
+        Assert.Equal(0, Gop.RunWithEnvironment(ProbeRoot(both), "client", "GetBundle", "--platform", "csv", _server.Address, vmForced).ExitCode);
+        Assert.True(CsvCertificate.LooksLikeCsv(Godh(vmForced)));
+        var config = _dir.Write("platform.conf", "# client config\nplatform = csv\n");
+        var vmConfigured = System.IO.Path.Combine(_dir.Path, "vm-configured");
+        Assert.Equal(0, Gop.RunWithEnvironment(ProbeRoot(both, config), "client", "GetBundle", _server.Address, vmConfigured).ExitCode);
+        Assert.True(CsvCertificate.LooksLikeCsv(Godh(vmConfigured)));
+
+        // --platform sev on a CSV-only host names the forced location.
+        var forcedMissing = Gop.RunWithEnvironment(ProbeRoot(csvOnly), "client", "GetBundle", "--platform", "sev", _server.Address, vm);
+        Assert.Equal(2, forcedMissing.ExitCode);
+        Assert.Contains($"{csvOnly}/opt/sev/pdh.cert", forcedMissing.Stderr);
+    }
+
+    [Fact]
+    public void GetSecret_ApiAndBuild_FromArgvThenEnvironmentThenConfigThenConstants()
+    {
+        // The CSV simulator is firmware 1.2 build 1600; kata passes only -c -i -m.
+        var platform = _server.Csv;
+        var root = HostWith(PlatformKind.Csv);
+        var config = _dir.Write("client.conf", "api_major=1\napi_minor=2\nbuild_id=13\n");
+
+        string Launch(out ISoftwareLaunch launch, out string vmdir)
+        {
+            vmdir = System.IO.Path.Combine(_dir.Path, "vm-" + Guid.NewGuid().ToString("n"));
+            var bundle = Gop.RunWithEnvironment(ProbeRoot(root), "client", "GetBundle", _server.Address, vmdir);
+            Assert.True(bundle.ExitCode == 0, bundle.ToString());
+            launch = platform.LaunchStart(Godh(vmdir), Convert.FromBase64String(File.ReadAllText($"{vmdir}/launch_blob.txt")), 0);
+            launch.UpdateData(File.ReadAllBytes(_server.Ovmf));
+            return bundle.Stdout.TrimEnd('\n').Split(',')[2];
+        }
+
+        // Config file alone: build_id=13 is wrong for this firmware → the server refuses.
+        var connection = Launch(out var launch1, out var vm1);
+        string measurement1 = Convert.ToBase64String(launch1.Measure());
+        var fromConfig = Gop.RunWithEnvironment(ProbeRoot(root, config), "client", "GetSecret", "-c", connection, "-i", ServerFixture.KeysetId,
+            "-m", measurement1, _server.Address, vm1);
+        Assert.Equal(1, fromConfig.ExitCode);
+        Assert.Equal("GRPC Error: BUILD-ID INVALID\n", fromConfig.Stderr);
+
+        // The environment beats the config file: build 1600 verifies (api 1.2 still from the file).
+        var environment = ProbeRoot(root, config);
+        environment["GOP_BUILD_ID"] = "1600";
+        var fromEnvironment = Gop.RunWithEnvironment(environment, "client", "GetSecret", "-c", connection, "-i", ServerFixture.KeysetId,
+            "-m", measurement1, _server.Address, vm1);
+        Assert.True(fromEnvironment.ExitCode == 0, fromEnvironment + "\n" + _server.Log);
+        launch1.Dispose();
+
+        // argv beats the environment.
+        connection = Launch(out var launch2, out var vm2);
+        string measurement2 = Convert.ToBase64String(launch2.Measure());
+        var fromArgv = Gop.RunWithEnvironment(environment, "client", "GetSecret", "-c", connection, "-i", ServerFixture.KeysetId,
+            "-m", measurement2, "--build", "13", _server.Address, vm2);
+        Assert.Equal("GRPC Error: BUILD-ID INVALID\n", fromArgv.Stderr);
+        launch2.Dispose();
+    }
+
+    [Fact]
+    public void BothOperations_AcceptEachOthersFlags()
+    {
+        var host = _server.PlatformDir(PlatformKind.Sev);
+        string[] shared = ["-k", System.IO.Path.Combine(host, "pdh.cert"), "-t", System.IO.Path.Combine(host, "cert_chain.cert"),
+            "--platform", "sev", "-c", "1", "-i", ServerFixture.KeysetId, "-m", Convert.ToBase64String(new byte[48]),
+            "--api-minor", "24", "--build", "15", "-p", "0"];
+        var bundle = Gop.RunWithEnvironment(ProbeRoot(HostWith()), ["client", "GetBundle", .. shared, _server.Address, _dir.Path]);
+        Assert.True(bundle.ExitCode == 0, bundle.ToString());
+        var connection = bundle.Stdout.TrimEnd('\n').Split(',')[2];
+        string[] secretArgs = ["client", "GetSecret", .. shared.Select(a => a == "1" ? connection : a), _server.Address, _dir.Path];
+        var secret = Gop.RunWithEnvironment(ProbeRoot(HostWith()), secretArgs);
+        Assert.Equal(1, secret.ExitCode);
+        Assert.Equal("GRPC Error: MEASUREMENT INVALID\n", secret.Stderr);
+    }
+
+    [Theory]
+    [InlineData("api_major 1\n", ":1: expected key=value")]
+    [InlineData("# ok\nbuild=1600\n", ":2: unknown key 'build'")]
+    [InlineData("build_id=lots\n", "build_id: 'lots' is not a 32-bit integer")]
+    [InlineData("platform=tdx\n", "'tdx' is not a platform")]
+    public void MalformedClientConfig_Exit2_NamesFileAndLine(string text, string expected)
+    {
+        var config = _dir.Write("bad-" + Guid.NewGuid().ToString("n") + ".conf", text);
+        var r = Gop.RunWithEnvironment(ProbeRoot(HostWith(), config), "client", "GetSecret", "-c", "1", _server.Address, _dir.Path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(config, r.Stderr);
+        Assert.Contains(expected, r.Stderr);
     }
 
     [Fact]

@@ -22,9 +22,15 @@ public static class Gop
 
     public static GopResult Run(params string[] args) => RunIn(null, args);
 
-    public static GopResult RunIn(string? workingDirectory, params string[] args)
+    public static GopResult RunIn(string? workingDirectory, params string[] args) => RunWith(workingDirectory, null, args);
+
+    /// <summary>Runs with extra environment variables (a null value removes the variable).</summary>
+    public static GopResult RunWithEnvironment(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        RunWith(null, environment, args);
+
+    private static GopResult RunWith(string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, string[] args)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = Start(workingDirectory, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
@@ -36,7 +42,9 @@ public static class Gop
     }
 
     /// <summary>Starts gop without waiting (for the server).</summary>
-    public static Process Start(string? workingDirectory, params string[] args)
+    public static Process Start(string? workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    private static Process Start(string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -51,6 +59,13 @@ public static class Gop
         foreach (var a in args)
             info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+                info.Environment.Remove(name);
+            else
+                info.Environment[name] = value;
+        }
         return Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
     }
 

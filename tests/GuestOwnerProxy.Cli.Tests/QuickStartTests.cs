@@ -50,19 +50,55 @@ public sealed class QuickStartTests : IDisposable
     [Fact]
     public void ProductionDoesNotTrustTheSimulatorRoot()
     {
+        // Even with the simulator's intermediates and root file configured, Production does not accept its root:
+        // only a pin or an ExtraRootFingerprints entry makes a root trusted.
         int port = FreePort();
-        using var server = StartServer(port, "Production");
+        using var server = StartServer(port, "Production",
+            "--GuestOwnerProxy:Trust:IntermediateFiles:0=config/dev/csv/hsk_cek.cert", "--GuestOwnerProxy:Trust:RootFiles:0=config/dev/csv/hrk.cert");
         var result = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "csv",
             "--ovmf", Path.Combine("config", "dev", "demo", "OVMF.fd"));
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("GRPC Error", result.Stdout + result.Stderr);
+        Assert.StartsWith("GRPC Error: CERTIFICATE CHAIN INVALID: certificate chain broken at root: ", result.Stderr);
+        Assert.Contains("no pinned or allowed HRK", result.Stderr);
         Assert.DoesNotContain("guest has", result.Stdout);
+        Assert.DoesNotContain("bundle:", result.Stdout);
     }
 
-    private RunningServer StartServer(int port, string environment)
+    [Fact]
+    public void CheckConfigReportsAndValidatesTheTrustSettingsOfAnEnvironment()
     {
-        var process = Gop.Start(RepoRoot, "-p", port.ToString(), "--environment", environment,
-            "--GuestOwnerProxy:ListenAddress=127.0.0.1", $"--GuestOwnerProxy:AuditLog={_audit}");
+        var development = Gop.RunIn(RepoRoot, "check-config", "--environment", "Development");
+        Assert.True(development.ExitCode == 0, development.ToString());
+        Assert.Contains("trust (environment Development", development.Stdout);
+        Assert.Contains("config/dev/csv/hrk.cert (sha256 ", development.Stdout);
+        Assert.Contains("extra root:    0d02e70d089b8896e7652187a5d95b2201bdf0608ecf5d72f37faebea5616834", development.Stdout);
+        Assert.Contains("intermediates: 2 files", development.Stdout);
+
+        var production = Gop.RunIn(RepoRoot, "check-config", "--environment", "Production");
+        Assert.True(production.ExitCode == 0, production.ToString());
+        Assert.Contains("roots:         built-in vendor pins\n", production.Stdout);
+        Assert.DoesNotContain("extra root", production.Stdout);
+
+        // A deployment override naming a root file that is not there fails like the server would.
+        var overrides = Path.Combine(Path.GetTempPath(), $"gop-appsettings-{Guid.NewGuid():n}.json");
+        File.WriteAllText(overrides, """{ "GuestOwnerProxy": { "Trust": { "RootFiles": ["config/dev/csv/no-such-hrk.cert"] } } }""");
+        try
+        {
+            var broken = Gop.RunIn(RepoRoot, "check-config", "--appsettings", overrides);
+            Assert.Equal(2, broken.ExitCode);
+            Assert.Contains("GuestOwnerProxy:Trust: RootFiles[0]", broken.Stderr);
+            Assert.Contains("no-such-hrk.cert", broken.Stderr);
+        }
+        finally
+        {
+            File.Delete(overrides);
+        }
+    }
+
+    private RunningServer StartServer(int port, string environment, params string[] settings)
+    {
+        var process = Gop.Start(RepoRoot, ["-p", port.ToString(), "--environment", environment,
+            "--GuestOwnerProxy:ListenAddress=127.0.0.1", $"--GuestOwnerProxy:AuditLog={_audit}", .. settings]);
         return new RunningServer(process, port);
     }
 

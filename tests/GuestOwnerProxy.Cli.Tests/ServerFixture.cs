@@ -17,6 +17,9 @@ public sealed class ServerFixture : IDisposable
     public const string KeysetId = "KEYSET-1";
     public const string KeyId = "key_id1";
     public const string KeyValue = "RcHGava52DPvj1uoIk/NVDYlwxi0A6yyIZ8ilhEX3X4=";
+    /// <summary>A keyset whose keys go to their own secret-guid (config.md), for simulate --secret-guid.</summary>
+    public const string GuidKeysetId = "KEYSET-GUID";
+    public const string GuidKeysetGuid = "4c2eb361-7d9b-4cc3-8081-127c90d3d294";
 
     private readonly TempDir _dir = new();
     private readonly Process _server;
@@ -39,6 +42,13 @@ public sealed class ServerFixture : IDisposable
                 "min-api-major": 0,
                 "min-api-minor": 0,
                 "allowed-build-ids": [{{Csv.Version.BuildId}}, {{Sev.Version.BuildId}}]
+              },
+              "{{GuidKeysetId}}": {
+                "allowed_images": [{"name": "amdsev", "ovmf": "{{Ovmf}}"}],
+                "allowed_keys": ["{{KeyId}}"],
+                "allowed-policies": [0],
+                "allowed-build-ids": [{{Csv.Version.BuildId}}, {{Sev.Version.BuildId}}],
+                "secret-guid": "{{GuidKeysetGuid}}"
               }
             }
             """);

@@ -25,6 +25,25 @@ public sealed class SimulateCommandTests
         Assert.DoesNotContain(ServerFixture.KeyValue, r.Stdout + r.Stderr);
     }
 
+    [Theory]
+    [InlineData("setup")]
+    [InlineData("keybroker")]
+    public void KeysetWithItsOwnSecretGuid_KeysCounted_AndLabelledWithSecretGuid(string protocol)
+    {
+        var plain = Gop.Run("simulate", "--server", _server.Address, "--platform", "sev", "--ovmf", _server.Ovmf,
+            "--keyset", ServerFixture.GuidKeysetId, "--protocol", protocol);
+        Assert.True(plain.ExitCode == 0, plain + "\n" + _server.Log);
+        Assert.Contains("result:    guest has 1 key", plain.Stdout);
+
+        var labelled = Gop.Run("simulate", "--server", _server.Address, "--platform", "sev", "--ovmf", _server.Ovmf,
+            "--keyset", ServerFixture.GuidKeysetId, "--protocol", protocol, "--secret-guid", ServerFixture.GuidKeysetGuid);
+        Assert.True(labelled.ExitCode == 0, labelled + "\n" + _server.Log);
+        Assert.Contains($"{ServerFixture.GuidKeysetGuid} (keyset bundle, key ids: {ServerFixture.KeyId})", labelled.Stdout);
+        if (protocol == "setup")
+            Assert.Contains($"{ServerFixture.GuidKeysetGuid} (key JSON, not at --secret-guid, key ids: {ServerFixture.KeyId})", plain.Stdout);
+        Assert.DoesNotContain(ServerFixture.KeyValue, plain.Stdout + labelled.Stdout);
+    }
+
     [Fact]
     public void CsvFirmwareWithBuild32Formula_IsAcceptedToo()
     {

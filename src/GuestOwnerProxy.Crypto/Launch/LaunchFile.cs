@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using GuestOwnerProxy.Crypto.Common;
 
 namespace GuestOwnerProxy.Crypto.Launch;
@@ -61,43 +60,7 @@ internal static class LaunchFile
 
     private static void RequireRegularFile(string role, string path)
     {
-        if (!OperatingSystem.IsLinux())
-            return; // elsewhere the bounded read is the guard
-        var buffer = new byte[StatxBufferSize];
-        int rc;
-        try
-        {
-            rc = statx(AtFdCwd, path, 0, StatxType, buffer);
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return; // libc without statx: fall back to the bounded read
-        }
-        if (rc != 0)
-            return; // missing file, no permission, seccomp: the open below reports it in .NET's words
-        int type = BitConverter.ToUInt16(buffer, StxModeOffset) & SIfmt;
-        if (type != SIfreg)
-            throw new CryptoFormatException($"{role} file '{path}' is not a regular file ({TypeName(type)})");
+        if (UnixFileType.NotRegularReason(path) is { } what)
+            throw new CryptoFormatException($"{role} file '{path}' is not a regular file ({what})");
     }
-
-    private static string TypeName(int type) => type switch
-    {
-        0x1000 => "a FIFO",
-        0x2000 => "a character device",
-        0x4000 => "a directory",
-        0x6000 => "a block device",
-        0xC000 => "a socket",
-        _ => $"file type 0x{type:x4}",
-    };
-
-    // struct statx has the same layout on every Linux architecture: stx_mode is the u16 at offset 28.
-    private const int AtFdCwd = -100;
-    private const uint StatxType = 0x1;
-    private const int StatxBufferSize = 256;
-    private const int StxModeOffset = 28;
-    private const int SIfmt = 0xF000;
-    private const int SIfreg = 0x8000;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 }

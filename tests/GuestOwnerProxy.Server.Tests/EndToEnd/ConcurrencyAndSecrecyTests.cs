@@ -45,40 +45,107 @@ public sealed class ConcurrencyAndSecrecyTests
     }
 
     [Fact]
-    public async Task Logs_and_audit_never_contain_tek_tik_or_key_bytes()
+    public async Task Two_concurrent_secret_requests_on_one_connection_id_release_exactly_once()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        for (int round = 0; round < 8; round++)
+        {
+            using var launch = await SimulatedLaunch.StartAsync(server.Client, round % 2 == 0 ? TestPlatforms.Sev : TestPlatforms.Csv(), [server.Setup.OvmfBytes]);
+            var start = new TaskCompletionSource();
+            var calls = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+            {
+                await start.Task;
+                try
+                {
+                    return (Response: await server.Client.GetLaunchSecretAsync(launch.SecretRequest()), Error: (Grpc.Core.RpcException?)null);
+                }
+                catch (Grpc.Core.RpcException ex)
+                {
+                    return (Response: (Protocol.Setup.SecretResponse?)null, Error: ex);
+                }
+            })).ToList();
+            start.SetResult();
+            var results = await Task.WhenAll(calls);
+
+            var winner = Assert.Single(results, r => r.Response is not null);
+            var loser = Assert.Single(results, r => r.Error is not null);
+            Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, loser.Error!.StatusCode);
+            Assert.Equal("CONNECTION ID INVALID", loser.Error.Status.Detail);
+            Assert.Single(launch.Inject(winner.Response!));
+        }
+        Assert.Equal(0, server.Sessions.Count);
+        var secrets = server.AuditLines().Select(LaunchTests.JsonLinesAuditLogParse).Where(r => r.Event == "secret").ToList();
+        Assert.Equal(8, secrets.Count(r => r.Decision == "released"));
+        Assert.Equal(8, secrets.Count(r => r.Reason == "CONNECTION_ID_INVALID"));
+    }
+
+    [Fact]
+    public async Task Logs_log_file_and_audit_never_contain_tek_tik_or_key_bytes_on_either_protocol()
     {
         var recorder = new KeyRecorder();
         var setup = new ServerSetup();
+        var logFile = Path.Combine(Path.GetTempPath(), $"gop-secrecy-{Guid.NewGuid():n}.jsonl");
         setup.Settings["GuestOwnerProxy:Debug"] = "true";
+        setup.Settings["GuestOwnerProxy:LogFile"] = logFile;
         setup.Services = services =>
         {
             services.AddSingleton(recorder);
             services.AddSingleton<ISessionStore>(sp => new RecordingStore(sp.GetRequiredService<InMemorySessionStore>(), recorder));
         };
-        await using var server = await ProxyServer.StartAsync(setup);
-
-        for (int i = 0; i < 3; i++)
+        var server = await ProxyServer.StartAsync(setup);
+        string haystack;
+        try
         {
-            var platform = i == 0 ? TestPlatforms.Csv() : TestPlatforms.Sev;
-            using var launch = await SimulatedLaunch.StartAsync(server.Client, platform, [setup.OvmfBytes]);
-            if (i == 2)
+            for (int i = 0; i < 3; i++)
             {
-                var wrong = launch.Measurement.ToArray();
-                wrong[1] ^= 1;
-                await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
-                    server.Client.GetLaunchSecretAsync(launch.SecretRequest(measurement: wrong)).ResponseAsync);
+                var platform = i == 0 ? TestPlatforms.Csv() : TestPlatforms.Sev;
+                using var launch = await SimulatedLaunch.StartAsync(server.Client, platform, [setup.OvmfBytes]);
+                if (i == 2)
+                {
+                    var wrong = launch.Measurement.ToArray();
+                    wrong[1] ^= 1;
+                    await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+                        server.Client.GetLaunchSecretAsync(launch.SecretRequest(measurement: wrong)).ResponseAsync);
+                }
+                await server.Client.GetLaunchSecretAsync(launch.SecretRequest());
             }
-            await server.Client.GetLaunchSecretAsync(launch.SecretRequest());
+
+            // The keybroker path: the bundle, a single binary key, a refused request, on both platforms.
+            var keybroker = new Protocol.KeyBroker.KeyBrokerService.KeyBrokerServiceClient(server.Channel);
+            foreach (var platform in new[] { TestPlatforms.Csv(), TestPlatforms.Sev })
+            {
+                using var launch = await KeyBroker.KeyBrokerLaunch.StartAsync(keybroker, platform, [setup.OvmfBytes]);
+                var wrong = launch.KataRequest();
+                wrong.FwDigest = Convert.ToBase64String(new byte[32]);
+                await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => keybroker.GetSecretAsync(wrong).ResponseAsync);
+                var request = launch.KataRequest();
+                request.SecretRequests.Add(new Protocol.KeyBroker.RequestDetails
+                {
+                    Guid = Guid.NewGuid().ToString(), Format = "binary", SecretType = "key", Id = "key_id2",
+                });
+                Assert.Equal(2, launch.Inject(await keybroker.GetSecretAsync(request)).Count);
+            }
+            haystack = string.Join("\n", server.Logs.RenderedLines()) + "\n" + string.Join("\n", server.AuditLines());
         }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+
+        // The -l sink (compact JSON), read after the server flushed and closed it.
+        var fileLog = File.ReadAllText(logFile);
+        File.Delete(logFile);
+        Assert.Contains("Secret released", fileLog);
+        Assert.Contains("keybroker", fileLog);
+        haystack += "\n" + fileLog;
 
         var forbidden = new List<string> { ServerSetup.Key1, setup.Key2 };
         foreach (var key in new[] { ServerSetup.Key1, setup.Key2 })
             forbidden.AddRange(Spellings(Convert.FromBase64String(key)));
-        Assert.Equal(3, recorder.Keys.Count);
+        Assert.Equal(5, recorder.Keys.Count);
         foreach (var sessionKey in recorder.Keys)
             forbidden.AddRange(Spellings(sessionKey));
 
-        var haystack = string.Join("\n", server.Logs.RenderedLines()) + "\n" + string.Join("\n", server.AuditLines());
         Assert.True(server.Logs.Events.Count > 10, "expected a real log to search");
         foreach (var needle in forbidden)
             Assert.DoesNotContain(needle, haystack, StringComparison.OrdinalIgnoreCase);
@@ -108,6 +175,8 @@ public sealed class ConcurrencyAndSecrecyTests
         }
 
         public ISessionLease? TryAcquire(int connectionId) => inner.TryAcquire(connectionId);
+
+        public ISessionLease? TryAcquire(Guid launchId) => inner.TryAcquire(launchId);
 
         public int Count => inner.Count;
     }

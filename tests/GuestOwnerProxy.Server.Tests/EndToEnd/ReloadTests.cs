@@ -1,5 +1,7 @@
 using GuestOwnerProxy.Server.Tests.Infrastructure;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GuestOwnerProxy.Server.Tests.EndToEnd;
 
@@ -44,6 +46,46 @@ public sealed class ReloadTests
         await Denied.Assert(() => server.Client.GetLaunchSecretAsync(after.SecretRequest("KEYSET-1")).ResponseAsync,
             StatusCode.InvalidArgument, "KEYSET INVALID");
         Assert.Single(after.Inject(await server.Client.GetLaunchSecretAsync(after.SecretRequest("KEYSET-NEW"))));
+    }
+
+    [Fact]
+    public async Task Same_size_edit_with_the_old_time_stamp_is_picked_up()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var keysets = server.Setup.Directory.File("keysets.json");
+        var stamp = File.GetLastWriteTimeUtc(keysets);
+        var text = File.ReadAllText(keysets);
+        // KEYSET-1 stops allowing build 1600 (the CSV simulator): same length, same time stamp.
+        var edited = text.Replace("\"allowed-build-ids\": [15, 1600]", "\"allowed-build-ids\": [15, 1601]");
+        Assert.NotEqual(text, edited);
+        Assert.Equal(text.Length, edited.Length);
+        File.WriteAllText(keysets, edited);
+        File.SetLastWriteTimeUtc(keysets, stamp);
+
+        await WaitFor(() => server.ConfigurationStore.Current.Version == 2);
+        using var launch = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Csv(), [server.Setup.OvmfBytes]);
+        await Denied.Assert(() => server.Client.GetLaunchSecretAsync(launch.SecretRequest()).ResponseAsync,
+            StatusCode.InvalidArgument, "BUILD-ID INVALID");
+    }
+
+    [Fact]
+    public async Task Health_is_degraded_while_an_edit_is_rejected_and_healthy_once_it_is_undone()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var health = server.App.Services.GetRequiredService<HealthCheckService>();
+        var keysets = server.Setup.Directory.File("keysets.json");
+        var good = File.ReadAllText(keysets);
+        File.WriteAllText(keysets, "{ broken");
+        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        var report = await health.CheckHealthAsync();
+        Assert.Equal(HealthStatus.Degraded, report.Status);
+        Assert.Contains("rejected", Assert.Single(report.Entries).Value.Description);
+
+        File.WriteAllText(keysets, good);
+        await WaitFor(() => server.ConfigurationStore.LastRejection is null);
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+        // The same broken content again is rejected again (and logged once per distinct state).
+        Assert.Equal(1, server.ConfigurationStore.Current.Version);
     }
 
     [Fact]

@@ -102,6 +102,11 @@ public sealed class SecretDenialTests
         request.ApiMajor = 300;
         await Denied.Assert(() => Secret(server, request), StatusCode.InvalidArgument,
             "API MAJOR VERSION INVALID: API versions are one byte (0..255)", "API_VERSION_OUT_OF_RANGE");
+        // A minor out of range is the minor's fault, reported after the major check as in the original order.
+        request = launch.SecretRequest();
+        request.ApiMinor = 300;
+        await Denied.Assert(() => Secret(server, request), StatusCode.InvalidArgument,
+            "API MINOR VERSION INVALID: API versions are one byte (0..255)", "API_VERSION_OUT_OF_RANGE");
         request = launch.SecretRequest();
         request.ConnectionId = -5;
         await Denied.Assert(() => Secret(server, request), StatusCode.InvalidArgument, "CONNECTION ID INVALID");

@@ -10,9 +10,11 @@ public sealed record BundleAnswer(byte[] GuestOwnerPublicKey, byte[] LaunchBlob,
 
 /// <param name="FwDigest">The launch digest as the host computed it (keybroker only: sent as FwDigest; the
 /// server accepts it only when it is one of the keyset's digests). Null: not sent.</param>
+/// <param name="BundleGuid">Keybroker only: the GUID the keyset bundle entry is requested at (null: the
+/// well-known bundle GUID kata uses). Setup has no such field: the keyset's secret-guid decides.</param>
 public sealed record SecretQuery(
     byte[] LaunchMeasurement, string ConnectionId, int ApiMajor, int ApiMinor, int BuildId, int Policy, string KeysetId,
-    byte[]? FwDigest = null);
+    byte[]? FwDigest = null, Guid? BundleGuid = null);
 
 /// <summary>The LAUNCH_SECRET packet, raw binary.</summary>
 public sealed record SecretAnswer(byte[] Header, byte[] Data);

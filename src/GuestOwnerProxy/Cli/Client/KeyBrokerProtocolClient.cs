@@ -51,7 +51,7 @@ public sealed class KeyBrokerProtocolClient : IGopProtocolClient
             BuildId = unchecked((uint)query.BuildId),
             FwDigest = query.FwDigest is null ? "" : Convert.ToBase64String(query.FwDigest),
         };
-        request.SecretRequests.Add(KataBundleRequest(query.KeysetId));
+        request.SecretRequests.Add(KataBundleRequest(query.KeysetId, query.BundleGuid));
         var response = await _client.GetSecretAsync(request, cancellationToken: cancellationToken);
         return new SecretAnswer(
             DecodeAnswer(response.LaunchSecretHeader, "LaunchSecretHeader"),
@@ -59,9 +59,9 @@ public sealed class KeyBrokerProtocolClient : IGopProtocolClient
     }
 
     /// <summary>The secret entry kata's offline KBC asks for.</summary>
-    public static RequestDetails KataBundleRequest(string keysetId) => new()
+    public static RequestDetails KataBundleRequest(string keysetId, Guid? guid = null) => new()
     {
-        Guid = KnownGuids.KeysetBundle.ToString(),
+        Guid = (guid ?? KnownGuids.KeysetBundle).ToString(),
         Format = KataFormat,
         SecretType = BundleSecretType,
         Id = keysetId,

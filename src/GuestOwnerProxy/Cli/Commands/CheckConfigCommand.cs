@@ -1,6 +1,7 @@
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 using GuestOwnerProxy.Server.Configuration;
+using Microsoft.Extensions.Configuration;
 
 namespace GuestOwnerProxy.Cli.Commands;
 
@@ -11,7 +12,7 @@ public sealed class CheckConfigCommand : CliCommand
     public override string Summary => "validate keysets.json/keys.json offline and print the digests the server will accept";
     public override string Help =>
         """
-        usage: gop check-config [-c keysets.json] [-k keys.json] [-u] [--json]
+        usage: gop check-config [-c keysets.json] [-k keys.json] [-u] [--environment NAME] [--appsettings FILE] [--json]
 
         Loads both files with the server's configuration loader (the same validation as at start-up and on
         reload) and prints every keyset: platform, policies, API and build rules, key ids (never key values),
@@ -22,7 +23,15 @@ public sealed class CheckConfigCommand : CliCommand
           -c, --config F    keysets file (default keysets.json)
           -k, --keyfile F   keys file (default keys.json)
           -u, --unsafe      validate as for a server started with --unsafe (keysets without digests allowed)
+          --environment E   settings as the server of environment E reads them (default: ASPNETCORE_ENVIRONMENT /
+                            DOTNET_ENVIRONMENT, else Production): appsettings.json and appsettings.E.json
+                            beside the gop binary, then GuestOwnerProxy__* environment variables
+          --appsettings F   one more settings file on top (like a deployment's appsettings override)
           --json            machine-readable output
+
+        The settings' Trust section (RootFiles, ExtraRootFingerprints, IntermediateFiles/Directories) is
+        loaded with the server's TrustLoader and reported; their paths are relative to the working directory,
+        as for the server. KeysetsFile/KeysFile from the settings apply unless -c/-k are given.
         """;
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
@@ -31,17 +40,20 @@ public sealed class CheckConfigCommand : CliCommand
         new(OptionKind.Single, "--keyfile", "-k"),
         new(OptionKind.Flag, "--unsafe", "-u"),
         new(OptionKind.Flag, "--json"),
+        new(OptionKind.Single, "--environment"),
+        new(OptionKind.Single, "--appsettings"),
     ];
 
     public override Task<int> RunAsync(CommandArguments args, CliContext context)
     {
         args.RequirePositionals();
-        var options = new GuestOwnerProxyOptions
-        {
-            KeysetsFile = args.Value("--config") ?? "keysets.json",
-            KeysFile = args.Value("--keyfile") ?? "keys.json",
-            Unsafe = args.Flag("--unsafe"),
-        };
+        var (options, sources, environment) = Settings(args);
+        if (args.Value("--config") is { } keysetsFile)
+            options.KeysetsFile = keysetsFile;
+        if (args.Value("--keyfile") is { } keysFile)
+            options.KeysFile = keysFile;
+        if (args.Flag("--unsafe"))
+            options.Unsafe = true;
 
         ConfigurationLoadResult result;
         try
@@ -53,6 +65,7 @@ public sealed class CheckConfigCommand : CliCommand
             context.Err.WriteLine($"error: gop {Name}: {ex.Message}");
             return Task.FromResult(ExitCodes.BadInput);
         }
+        var trust = options.Trust;
 
         foreach (var warning in result.Warnings)
             context.Err.WriteLine($"warning: {warning}");
@@ -67,6 +80,16 @@ public sealed class CheckConfigCommand : CliCommand
                 keysetsFile = options.KeysetsFile,
                 keysFile = options.KeysFile,
                 keyCount = configuration.KeyCount,
+                settings = new { environment, files = sources },
+                trust = new
+                {
+                    rootFiles = trust.RootFiles.Select(f => new { file = f, sha256 = FileSha256(f) }),
+                    extraRootFingerprints = configuration.Trust.ExtraRootFingerprints,
+                    intermediateFiles = trust.IntermediateFiles,
+                    intermediateDirectories = trust.IntermediateDirectories,
+                    intermediates = configuration.Trust.IntermediateCount,
+                    skipVerification = trust.SkipVerification,
+                },
                 keysets = keysets.Select(k => new
                 {
                     id = k.Id,
@@ -95,6 +118,16 @@ public sealed class CheckConfigCommand : CliCommand
         }
 
         context.Out.WriteLine($"configuration valid: {options.KeysetsFile} ({keysets.Count} keyset{(keysets.Count == 1 ? "" : "s")}), {options.KeysFile} ({configuration.KeyCount} key{(configuration.KeyCount == 1 ? "" : "s")})");
+        context.Out.WriteLine();
+        context.Out.WriteLine($"trust (environment {environment}; settings: {(sources.Count == 0 ? "none found" : string.Join(", ", sources))})");
+        context.Out.WriteLine($"  roots:         built-in vendor pins{(trust.RootFiles.Count == 0 ? "" : ", files:")}");
+        foreach (var root in trust.RootFiles)
+            context.Out.WriteLine($"    {root} (sha256 {FileSha256(root)})");
+        foreach (var extra in configuration.Trust.ExtraRootFingerprints)
+            context.Out.WriteLine($"  extra root:    {extra} (accepted besides the pins)");
+        context.Out.WriteLine($"  intermediates: {configuration.Trust.IntermediateCount} file{(configuration.Trust.IntermediateCount == 1 ? "" : "s")}"
+            + (trust.IntermediateFiles.Count + trust.IntermediateDirectories.Count == 0 ? "" : $" ({string.Join(", ", trust.IntermediateFiles.Concat(trust.IntermediateDirectories.Select(d => d + "/")))})"));
+        context.Out.WriteLine($"  verification:  {(trust.SkipVerification ? "SWITCHED OFF (SkipVerification)" : "on")}");
         foreach (var keyset in keysets)
         {
             var d = keyset.Definition;
@@ -122,6 +155,59 @@ public sealed class CheckConfigCommand : CliCommand
             }
         }
         return Task.FromResult(ExitCodes.Success);
+    }
+
+    /// <summary>
+    /// The GuestOwnerProxy section as the server would bind it: appsettings.json and appsettings.{environment}.json
+    /// beside the binary (the server's content root), an optional extra file, then environment variables.
+    /// </summary>
+    private (GuestOwnerProxyOptions Options, List<string> Sources, string Environment) Settings(CommandArguments args)
+    {
+        string environment = args.Value("--environment")
+            ?? NonEmpty(System.Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"))
+            ?? NonEmpty(System.Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT"))
+            ?? "Production";
+        var sources = new List<string>();
+        var builder = new ConfigurationBuilder();
+        foreach (var file in new[] { "appsettings.json", $"appsettings.{environment}.json" })
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, file);
+            if (File.Exists(path))
+            {
+                builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+                sources.Add(path);
+            }
+        }
+        if (args.Value("--appsettings") is { } extra)
+        {
+            CliFiles.RequireExists(Name, "--appsettings", extra);
+            builder.AddJsonFile(Path.GetFullPath(extra), optional: false, reloadOnChange: false);
+            sources.Add(extra);
+        }
+        builder.AddEnvironmentVariables();
+        try
+        {
+            var options = builder.Build().GetSection(GuestOwnerProxyOptions.SectionName).Get<GuestOwnerProxyOptions>() ?? new();
+            return (options, sources, environment);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or InvalidDataException)
+        {
+            throw new CliUsageException($"gop {Name}: settings ({string.Join(", ", sources)}): {ex.Message.ReplaceLineEndings(" ")}", ex);
+        }
+    }
+
+    private static string? NonEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static string FileSha256(string path)
+    {
+        try
+        {
+            return Hex(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "unreadable";
+        }
     }
 
     private static IEnumerable<PlatformKind> Platforms(Keyset keyset) =>

@@ -41,7 +41,19 @@ public sealed class ClientCommand : CliCommand
         ? "gop-client.py GetBundle: fetch GODH and session blob, write godh.txt/launch_blob.txt"
         : "gop-client.py GetSecret: send the measurement, write secret_header.txt/secret_data.txt";
 
-    public override string Help => _operation == ClientOperation.GetBundle
+    private const string Shared = """
+          Both GetBundle and GetSecret accept all of these options and ignore those that do not apply, so one
+          wrapper line serves both. Files, API version and build id when not given (kata passes only SERVER PATH,
+          and -c/-i/-m to GetSecret):
+            -k/-t      /opt/sev/pdh.cert and /opt/sev/cert_chain.cert if they exist, else /opt/csv/...
+                       (--platform, or platform= in the client config, forces one; GOP_CLIENT_ROOT prefixes /opt)
+            --api-major/--api-minor/--build
+                       argv, else the environment (GOP_API_MAJOR, GOP_API_MINOR, GOP_BUILD_ID), else the client
+                       config file (/etc/gop/client.conf, or GOP_CLIENT_CONFIG; key=value lines: api_major,
+                       api_minor, build_id, platform; # comments), else gop-client.py's constants
+          """;
+
+    public override string Help => (_operation == ClientOperation.GetBundle
         ? """
           usage: gop client GetBundle [-t CERT_CHAIN] [-k PDH] [-p POLICY] [--platform sev|csv] [--protocol setup|keybroker] SERVER PATH
 
@@ -52,10 +64,10 @@ public sealed class ClientCommand : CliCommand
           exactly "PATH/godh.txt,PATH/launch_blob.txt,<ConnectionId>". On a gRPC error: "GRPC Error: <details>"
           on stderr, exit 1. Unreadable files: exit 2.
 
-            -t CERT_CHAIN        default /opt/sev/cert_chain.cert (/opt/csv/... with --platform csv)
-            -k PDH               default /opt/sev/pdh.cert (/opt/csv/... with --platform csv)
+            -t CERT_CHAIN        default: cert_chain.cert of the probed platform directory (below)
+            -k PDH               default: pdh.cert of the probed platform directory
             -p POLICY            guest policy (default 0)
-            --platform sev|csv   only selects the default file locations (default sev)
+            --platform sev|csv   use /opt/sev or /opt/csv for the default files instead of probing
             --protocol P         wire protocol: setup (default, the original /Setup service) or keybroker
                                  (simple-kbs keybroker.KeyBrokerService: the chain goes as one base64 PDH ‖ chain
                                  file, the third output field is the UUID launch id)
@@ -73,36 +85,34 @@ public sealed class ClientCommand : CliCommand
             -i KEYSET_ID         keyset in keysets.json (default {DefaultKeysetId})
             -m MEASUREMENT_B64   launch measurement (default: the script's placeholder, which never verifies)
             -p POLICY            guest policy (default 0)
-            --api-major N        firmware API major sent to the server (default {DefaultApiMajor}, gop-client.py hw_api_major)
-            --api-minor N        firmware API minor (default {DefaultApiMinor}, hw_api_minor)
-            --build N            firmware build id (default {DefaultBuildId}, hw_build_id)
+            --api-major N        firmware API major sent to the server (last resort {DefaultApiMajor}, gop-client.py hw_api_major)
+            --api-minor N        firmware API minor (last resort {DefaultApiMinor}, hw_api_minor)
+            --build N            firmware build id (last resort {DefaultBuildId}, hw_build_id)
             --fw-digest B64      keybroker only: the launch digest as the host computed it (FwDigest; the
                                  server accepts it only when it is one of the keyset's digests)
             --protocol P         setup (default) or keybroker (-c is then the UUID launch id; the request asks
                                  for the keyset bundle as kata does: Format JSON, SecretType bundle, Id = keyset)
-          """;
+          """) + Environment.NewLine + Shared;
 
-    public override IReadOnlyList<OptionSpec> Options => _operation == ClientOperation.GetBundle
-        ?
-        [
-            new(OptionKind.Single, "-t"),
-            new(OptionKind.Single, "-k"),
-            new(OptionKind.Single, "-p"),
-            new(OptionKind.Single, "--platform"),
-            new(OptionKind.Single, "--protocol"),
-        ]
-        :
-        [
-            new(OptionKind.Single, "-c"),
-            new(OptionKind.Single, "-i"),
-            new(OptionKind.Single, "-m"),
-            new(OptionKind.Single, "-p"),
-            new(OptionKind.Single, "--api-major"),
-            new(OptionKind.Single, "--api-minor"),
-            new(OptionKind.Single, "--build"),
-            new(OptionKind.Single, "--fw-digest"),
-            new(OptionKind.Single, "--protocol"),
-        ];
+    /// <summary>
+    /// Both operations accept every option of both (and ignore those that do not apply), so one kata wrapper
+    /// line can pass the same flags to GetBundle and GetSecret.
+    /// </summary>
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new(OptionKind.Single, "-t"),
+        new(OptionKind.Single, "-k"),
+        new(OptionKind.Single, "-p"),
+        new(OptionKind.Single, "--platform"),
+        new(OptionKind.Single, "--protocol"),
+        new(OptionKind.Single, "-c"),
+        new(OptionKind.Single, "-i"),
+        new(OptionKind.Single, "-m"),
+        new(OptionKind.Single, "--api-major"),
+        new(OptionKind.Single, "--api-minor"),
+        new(OptionKind.Single, "--build"),
+        new(OptionKind.Single, "--fw-digest"),
+    ];
 
     public override async Task<int> RunAsync(CommandArguments args, CliContext context)
     {
@@ -110,11 +120,12 @@ public sealed class ClientCommand : CliCommand
         string server = args.Positionals[0];
         string path = args.Positionals[1];
         string protocol = args.Value("--protocol") ?? ClientProtocols.Setup;
+        var defaults = ClientDefaults.Load(Name);
         try
         {
             return _operation == ClientOperation.GetBundle
-                ? await GetBundleAsync(args, protocol, server, path, context)
-                : await GetSecretAsync(args, protocol, server, path, context);
+                ? await GetBundleAsync(args, defaults, protocol, server, path, context)
+                : await GetSecretAsync(args, defaults, protocol, server, path, context);
         }
         catch (RpcException ex)
         {
@@ -123,10 +134,12 @@ public sealed class ClientCommand : CliCommand
         }
     }
 
-    private async Task<int> GetBundleAsync(CommandArguments args, string protocol, string server, string path, CliContext context)
+    private async Task<int> GetBundleAsync(CommandArguments args, ClientDefaults defaults, string protocol, string server, string path, CliContext context)
     {
-        string root = (args.Value("--platform") is { } p ? CliParse.Platform(Name, p) : Crypto.Common.PlatformKind.Sev)
-            == Crypto.Common.PlatformKind.Csv ? "/opt/csv" : "/opt/sev";
+        var needed = new List<(string File, string Option)>();
+        if (args.Value("-k") is null) needed.Add(("pdh.cert", "-k"));
+        if (args.Value("-t") is null) needed.Add(("cert_chain.cert", "-t"));
+        string? root = needed.Count > 0 ? defaults.PlatformDirectory(args, needed) : null;
         string pdhPath = args.Value("-k") ?? $"{root}/pdh.cert";
         string chainPath = args.Value("-t") ?? $"{root}/cert_chain.cert";
         int policy = args.Int("-p", DefaultPolicy);
@@ -147,16 +160,16 @@ public sealed class ClientCommand : CliCommand
         return ExitCodes.Success;
     }
 
-    private async Task<int> GetSecretAsync(CommandArguments args, string protocol, string server, string path, CliContext context)
+    private async Task<int> GetSecretAsync(CommandArguments args, ClientDefaults defaults, string protocol, string server, string path, CliContext context)
     {
         string measurementText = args.Value("-m") ?? DefaultMeasurement;
         byte[] measurement = CliParse.Base64(Name, "-m", measurementText);
         var query = new SecretQuery(
             measurement,
             args.Value("-c") ?? DefaultConnectionId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            args.Int("--api-major", DefaultApiMajor),
-            args.Int("--api-minor", DefaultApiMinor),
-            args.Int("--build", DefaultBuildId),
+            defaults.Resolve(args, "--api-major", ClientDefaults.ApiMajorVariable, ClientDefaults.KeyApiMajor, DefaultApiMajor),
+            defaults.Resolve(args, "--api-minor", ClientDefaults.ApiMinorVariable, ClientDefaults.KeyApiMinor, DefaultApiMinor),
+            defaults.Resolve(args, "--build", ClientDefaults.BuildIdVariable, ClientDefaults.KeyBuildId, DefaultBuildId),
             args.Int("-p", DefaultPolicy),
             args.Value("-i") ?? DefaultKeysetId,
             args.Value("--fw-digest") is { } fw ? CliParse.Base64(Name, "--fw-digest", fw) : null);

@@ -24,7 +24,7 @@ public sealed class SimulateCommand : CliCommand
         $"""
         usage: gop simulate --server HOST:PORT --platform csv|sev [--keyset ID] [--policy N]
                             [{ImageOptions.Usage}] [--seed development|random]
-                            [--csv-variant no-build|build8|build32] [--protocol setup|keybroker]
+                            [--csv-variant no-build|build8|build32] [--protocol setup|keybroker] [--secret-guid GUID]
 
         Runs the launch a kata host would, with the simulated firmware from GuestOwnerProxy.Platform, and
         prints each step: bundle (GetLaunchBundle), LAUNCH_START (the firmware checks the GODH, session blob
@@ -42,6 +42,10 @@ public sealed class SimulateCommand : CliCommand
           --seed development   the fixed development seed, whose roots the Development server configuration
                                trusts (default); random = fresh keys the server will not trust
           --csv-variant V      measurement formula of the simulated CSV firmware (default no-build)
+          --secret-guid GUID   where the keyset's keys are expected: the keyset's secret-guid in keysets.json
+                               (default the well-known bundle GUID e6f5a162-...; the server does not say).
+                               With --protocol keybroker the bundle is requested at this GUID. Keys are counted
+                               in every entry whose payload is the key JSON object, wherever it is
           --protocol P         setup (default: /Setup, PDH and cert_chain sent separately) or keybroker
                                (simple-kbs keybroker.KeyBrokerService as kata calls it: the full chain export
                                as one base64 file, a UUID launch id, the firmware's launch digest as FwDigest
@@ -58,6 +62,7 @@ public sealed class SimulateCommand : CliCommand
         new(OptionKind.Single, "--seed"),
         new(OptionKind.Single, "--csv-variant"),
         new(OptionKind.Single, "--protocol"),
+        new(OptionKind.Single, "--secret-guid"),
         .. ImageOptions.Specs,
     ];
 
@@ -81,6 +86,7 @@ public sealed class SimulateCommand : CliCommand
             "build32" or "csv-build32" => CsvMeasurementVariant.Build32,
             var other => throw CliParse.Bad(Name, "--csv-variant", $"'{other}' is not a variant (no-build, build8, build32)"),
         };
+        var secretGuid = args.Value("--secret-guid") is { } g ? CliParse.Guid(Name, "--secret-guid", g) : KnownGuids.KeysetBundle;
         LaunchImage? image = ImageOptions.Given(args) ? ImageOptions.Read(args) : null;
         LaunchDigestResult? expected = image is null ? null : ImageOptions.Compute(Name, kind, image);
         var output = context.Out;
@@ -131,7 +137,7 @@ public sealed class SimulateCommand : CliCommand
             var version = platform.Version;
             var secret = await client.GetSecretAsync(new SecretQuery(
                 measurement, bundle.ConnectionId, version.ApiMajor, version.ApiMinor, unchecked((int)version.BuildId),
-                unchecked((int)policy), keyset, keyBroker ? launch.LaunchDigest : null), CancellationToken.None);
+                unchecked((int)policy), keyset, keyBroker ? launch.LaunchDigest : null, keyBroker ? secretGuid : null), CancellationToken.None);
             output.WriteLine($"secret:    keyset {keyset}: header {secret.Header.Length} bytes, data {secret.Data.Length} bytes");
 
             var entries = launch.InjectSecret(secret.Header, secret.Data);
@@ -140,11 +146,16 @@ public sealed class SimulateCommand : CliCommand
             foreach (var entry in entries)
             {
                 string detail = $"{entry.Data.Length} bytes";
-                if (entry.Guid == KnownGuids.KeysetBundle)
+                var ids = KeyIds(entry.Data);
+                if (ids is not null)
                 {
-                    var ids = KeyIds(entry.Data);
                     keys += ids.Count;
-                    detail = $"keyset bundle, key ids: {(ids.Count == 0 ? "none" : string.Join(", ", ids))}";
+                    string what = entry.Guid == secretGuid ? "keyset bundle" : "key JSON, not at --secret-guid";
+                    detail = $"{what}, key ids: {(ids.Count == 0 ? "none" : string.Join(", ", ids))}";
+                }
+                else if (entry.Guid == secretGuid)
+                {
+                    detail = $"{entry.Data.Length} bytes, not the key JSON the keyset bundle should be";
                 }
                 output.WriteLine($"guest:     {entry.Guid} ({detail})");
                 CryptographicOperations.ZeroMemory(entry.Data);
@@ -183,19 +194,23 @@ public sealed class SimulateCommand : CliCommand
         return total;
     }
 
-    /// <summary>The key ids of the offline KBC's JSON bundle {"id": "base64", ...}; values are not kept.</summary>
-    private static List<string> KeyIds(byte[] payload)
+    /// <summary>
+    /// The key ids of the offline KBC's JSON bundle {"id": "base64", ...} (values are not kept); null when the
+    /// payload is not such an object (binary key entries of keybroker requests, other secrets).
+    /// </summary>
+    private static List<string>? KeyIds(byte[] payload)
     {
         try
         {
             using var document = JsonDocument.Parse(payload);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                return [];
-            return document.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || root.EnumerateObject().Any(p => p.Value.ValueKind != JsonValueKind.String))
+                return null;
+            return root.EnumerateObject().Select(p => p.Name).ToList();
         }
         catch (JsonException)
         {
-            throw new CliVerificationException("the keyset bundle entry is not a JSON object of key ids");
+            return null;
         }
     }
 }

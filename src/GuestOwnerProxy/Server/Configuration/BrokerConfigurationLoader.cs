@@ -67,6 +67,8 @@ public sealed class BrokerConfigurationLoader
                 for (int i = 0; i < definition.AllowedImages.Count; i++)
                 {
                     var image = definition.AllowedImages[i];
+                    if (!CheckImageFiles(options.KeysetsFile, definition.Id, i, image, errors))
+                        continue;
                     try
                     {
                         var digest = _images.Get(image, platform);
@@ -101,6 +103,27 @@ public sealed class BrokerConfigurationLoader
         return new ConfigurationLoadResult(configuration, warnings, computed);
     }
 
+    /// <summary>
+    /// Every file an image names must be a regular file, whether or not it is measured (a kernel with
+    /// <c>kernel_hashes: false</c> is still what the VM boots; a wrong path is a typo to report). FIFOs and
+    /// devices are refused before anything opens them: opening a FIFO blocks until a writer appears.
+    /// One error per file, even though a keyset for either platform visits each image twice.
+    /// </summary>
+    private static bool CheckImageFiles(string keysetsFile, string keyset, int index, ImageDefinition image, List<ConfigurationError> errors)
+    {
+        bool ok = true;
+        foreach (var (role, path) in image.NamedFiles())
+        {
+            if (FileKind.Problem(path) is not { } problem)
+                continue;
+            ok = false;
+            var error = new ConfigurationError(keysetsFile, keyset, $"{KeysetFileParser.AllowedImages}[{index}] ('{image.Name}').{role}", problem);
+            if (!errors.Contains(error))
+                errors.Add(error);
+        }
+        return ok;
+    }
+
     private static void CheckKeys(string keysFile, KeysetDefinition definition, IReadOnlyDictionary<string, string> keys, List<ConfigurationError> errors)
     {
         foreach (var keyId in definition.AllowedKeys)
@@ -131,6 +154,11 @@ public sealed class BrokerConfigurationLoader
 
     private static string? ReadFile(string path, string role, List<ConfigurationError> errors)
     {
+        if (FileKind.Of(path) is not (FileKindResult.Regular or FileKindResult.Missing))
+        {
+            errors.Add(new ConfigurationError(path, null, null, $"cannot read {role}: {FileKind.Problem(path)}"));
+            return null;
+        }
         try
         {
             return File.ReadAllText(path);

@@ -1,7 +1,7 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GuestOwnerProxy.Server.Configuration;
 
@@ -18,7 +18,10 @@ public interface IBrokerConfigurationSource
 /// </summary>
 public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
 {
-    private readonly IOptionsMonitor<GuestOwnerProxyOptions> _options;
+    // Operator files up to this size are hashed for change detection; larger ones (images) use size and time stamp.
+    private const long MaxHashedFileSize = 1024 * 1024;
+
+    private readonly ServerSettings _options;
     private readonly BrokerConfigurationLoader _loader;
     private readonly ILogger<BrokerConfigurationStore> _logger;
     private readonly Lock _reloadLock = new();
@@ -26,7 +29,7 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
     private string? _loadedFingerprint;
     private string? _failedFingerprint;
 
-    public BrokerConfigurationStore(IOptionsMonitor<GuestOwnerProxyOptions> options, ILogger<BrokerConfigurationStore> logger)
+    public BrokerConfigurationStore(ServerSettings options, ILogger<BrokerConfigurationStore> logger)
     {
         _options = options;
         _logger = logger;
@@ -39,13 +42,16 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
     /// <summary>Number of reloads rejected since start (for tests and health).</summary>
     public int RejectedReloads { get; private set; }
 
+    /// <summary>Why the files as they are now were rejected; null while what is on disk is what serves.</summary>
+    public string? LastRejection { get; private set; }
+
     public void Initialize()
     {
         lock (_reloadLock)
         {
             if (_current is not null)
                 return;
-            var options = _options.CurrentValue;
+            var options = _options.Current;
             var fingerprint = Fingerprint(options);
             var result = _loader.Load(options);
             Publish(result, fingerprint, initial: true);
@@ -57,15 +63,23 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
     {
         lock (_reloadLock)
         {
-            var options = _options.CurrentValue;
+            var options = _options.Current;
             var fingerprint = Fingerprint(options);
-            if (!force && (fingerprint == _loadedFingerprint || fingerprint == _failedFingerprint))
+            if (!force && fingerprint == _loadedFingerprint)
+            {
+                // An edit was rejected and then undone: what is on disk is what serves again.
+                _failedFingerprint = null;
+                LastRejection = null;
+                return false;
+            }
+            if (!force && fingerprint == _failedFingerprint)
                 return false;
             try
             {
                 var result = _loader.Load(options);
                 Publish(result, fingerprint, initial: false);
                 _failedFingerprint = null;
+                LastRejection = null;
                 return true;
             }
             catch (ConfigurationException ex)
@@ -73,6 +87,7 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
                 // Remember the broken state so the same error is logged once, not on every poll.
                 _failedFingerprint = fingerprint;
                 RejectedReloads++;
+                LastRejection = ex.Message;
                 _logger.LogError("Configuration change rejected, still serving version {Version}: {Errors}",
                     _current?.Version, ex.Message);
                 return false;
@@ -110,7 +125,11 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
             trust.Trust.RootCertificates.Count, trust.IntermediateCount);
     }
 
-    /// <summary>Settings plus size and time stamp of every file a load reads.</summary>
+    /// <summary>
+    /// Settings plus the state of every file a load reads: the SHA-256 of keysets.json, keys.json and the trust
+    /// files (small; an edit that keeps size and time stamp is still seen), size and time stamp of the images
+    /// (large; hashing them every poll would cost more than the digest cache saves).
+    /// </summary>
     internal static string Fingerprint(GuestOwnerProxyOptions options)
     {
         var text = new StringBuilder();
@@ -120,15 +139,35 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
             options.Trust.RootFiles, options.Trust.ExtraRootFingerprints, options.Trust.IntermediateDirectories,
             options.Trust.IntermediateFiles, options.Trust.SkipVerification,
         }));
-        void Add(string path) => text.Append('|').Append(path).Append('@').Append(ImageDigestCache.FileStamp(path));
+        void Add(string path) => text.Append('|').Append(path).Append('#').Append(ContentStamp(path));
         Add(options.KeysetsFile);
         Add(options.KeysFile);
         foreach (var f in options.Trust.RootFiles) Add(f);
         foreach (var f in options.Trust.IntermediateFiles) Add(f);
         foreach (var d in options.Trust.IntermediateDirectories)
             foreach (var f in TrustLoader.FilesIn(d)) Add(f);
-        foreach (var image in ImageFilesOf(options.KeysetsFile)) Add(image);
+        foreach (var image in ImageFilesOf(options.KeysetsFile))
+            text.Append('|').Append(image).Append('@').Append(ImageDigestCache.FileStamp(image));
         return text.ToString();
+    }
+
+    // The hash never leaves this process (keys.json is among the hashed files) and is not logged.
+    private static string ContentStamp(string path)
+    {
+        if (FileKind.Of(path) != FileKindResult.Regular)
+            return ImageDigestCache.FileStamp(path);
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Length > MaxHashedFileSize)
+                return ImageDigestCache.FileStamp(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "unreadable:" + ex.GetType().Name;
+        }
     }
 
     // Image files named in the keysets file as it is now (best effort: a broken file simply lists none).
@@ -137,6 +176,8 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
         try
         {
             var errors = new List<ConfigurationError>();
+            if (FileKind.Of(keysetsFile) != FileKindResult.Regular)
+                return [];
             var definitions = KeysetFileParser.Parse(keysetsFile, File.ReadAllText(keysetsFile), errors, []);
             return definitions.SelectMany(d => d.AllowedImages).SelectMany(i => i.Files()).Distinct().ToList();
         }

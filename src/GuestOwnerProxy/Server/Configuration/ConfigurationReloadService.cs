@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GuestOwnerProxy.Server.Configuration;
 
@@ -12,20 +11,20 @@ namespace GuestOwnerProxy.Server.Configuration;
 public sealed class ConfigurationReloadService : BackgroundService
 {
     private readonly BrokerConfigurationStore _store;
-    private readonly IOptionsMonitor<GuestOwnerProxyOptions> _options;
+    private readonly ServerSettings _settings;
     private readonly ILogger<ConfigurationReloadService> _logger;
+    private string? _lastFailure;
 
-    public ConfigurationReloadService(
-        BrokerConfigurationStore store, IOptionsMonitor<GuestOwnerProxyOptions> options, ILogger<ConfigurationReloadService> logger)
+    public ConfigurationReloadService(BrokerConfigurationStore store, ServerSettings settings, ILogger<ConfigurationReloadService> logger)
     {
         _store = store;
-        _options = options;
+        _settings = settings;
         _logger = logger;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = _options.CurrentValue.ReloadInterval;
+        var interval = _settings.Current.ReloadInterval;
         if (interval <= TimeSpan.Zero)
         {
             _logger.LogInformation("Hot reload of keysets/keys is disabled (ReloadInterval {Interval})", interval);
@@ -35,20 +34,29 @@ public sealed class ConfigurationReloadService : BackgroundService
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    _store.ReloadIfChanged();
-                }
-                catch (Exception ex)
-                {
-                    // Never let the watcher die: the last good configuration keeps serving.
-                    _logger.LogError(ex, "Configuration reload failed unexpectedly; still serving the last good version");
-                }
-            }
+                Poll();
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private void Poll()
+    {
+        try
+        {
+            _store.ReloadIfChanged();
+            _lastFailure = null;
+        }
+        catch (Exception ex)
+        {
+            // Never let the watcher die: the last good configuration keeps serving. The same failure is
+            // logged once (with its stack trace), not on every poll.
+            var failure = $"{ex.GetType().FullName}: {ex.Message}";
+            if (failure == _lastFailure)
+                return;
+            _lastFailure = failure;
+            _logger.LogError(ex, "Configuration reload failed unexpectedly ({ExceptionType}); still serving the last good version", ex.GetType().Name);
         }
     }
 }

@@ -31,6 +31,16 @@ internal sealed class JsonFieldReader
 
     public IEnumerable<string> FieldNames() => Element.EnumerateObject().Select(p => p.Name);
 
+    /// <summary>
+    /// JSON objects may repeat a name and System.Text.Json keeps both (lookups see one of them): an operator
+    /// who pasted a field twice must be told which one is meant, so a repeated name is an error.
+    /// </summary>
+    public void RejectDuplicateFields()
+    {
+        foreach (var name in FieldNames().GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key))
+            Error(name, "is given more than once (JSON keeps both; remove one)");
+    }
+
     public string? String(string field, bool required = false)
     {
         if (!Element.TryGetProperty(field, out var value))

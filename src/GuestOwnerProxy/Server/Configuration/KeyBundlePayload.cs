@@ -1,63 +1,99 @@
-using System.Text;
-
 namespace GuestOwnerProxy.Server.Configuration;
 
 /// <summary>
 /// The payload of the keyset-bundle secret entry: <c>{"&lt;key id&gt;": "&lt;base64&gt;", ...}</c>, byte for byte
 /// what the original proxy sent (Python <c>json.dumps</c> defaults: ", " and ": " separators,
 /// non-ASCII escaped as \uXXXX, '/' and '+' left alone), values copied verbatim from keys.json.
-/// The result is secret material: callers zero it when done.
+/// Written straight into one exactly sized byte array (length first, then the bytes): no string,
+/// builder or pooled buffer ever holds the key material. The result is secret: callers zero it.
 /// </summary>
 public static class KeyBundlePayload
 {
+    private const string EntrySeparator = ", ";
+    private const string NameSeparator = ": ";
+
     public static byte[] Build(IReadOnlyList<string> keyIds, IReadOnlyDictionary<string, string> keys)
     {
-        var json = new StringBuilder();
-        json.Append('{');
+        var bytes = new byte[Length(keyIds, keys)];
+        int at = 0;
+        bytes[at++] = (byte)'{';
         for (int i = 0; i < keyIds.Count; i++)
         {
-            if (i > 0) json.Append(", ");
-            AppendString(json, keyIds[i]);
-            json.Append(": ");
-            AppendString(json, keys[keyIds[i]]);
+            if (i > 0)
+                at = WriteAscii(bytes, at, EntrySeparator);
+            at = WriteString(bytes, at, keyIds[i]);
+            at = WriteAscii(bytes, at, NameSeparator);
+            at = WriteString(bytes, at, keys[keyIds[i]]);
         }
-        json.Append('}');
-        var bytes = Encoding.ASCII.GetBytes(json.ToString());
-        json.Clear();
+        bytes[at++] = (byte)'}';
+        if (at != bytes.Length)
+            throw new InvalidOperationException($"key bundle length mismatch ({at} of {bytes.Length} bytes written)");
         return bytes;
     }
 
-    /// <summary>Length of <see cref="Build"/>'s output, for size checks at load time without materialising keys twice.</summary>
+    /// <summary>Length of <see cref="Build"/>'s output, computed without materialising anything.</summary>
     public static int Length(IReadOnlyList<string> keyIds, IReadOnlyDictionary<string, string> keys)
     {
-        var bytes = Build(keyIds, keys);
-        int length = bytes.Length;
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        int length = 2;
+        for (int i = 0; i < keyIds.Count; i++)
+        {
+            if (i > 0)
+                length += EntrySeparator.Length;
+            length += StringLength(keyIds[i]) + NameSeparator.Length + StringLength(keys[keyIds[i]]);
+        }
         return length;
     }
 
-    private static void AppendString(StringBuilder json, string value)
+    private static int StringLength(string value)
     {
-        json.Append('"');
+        int length = 2;
+        foreach (char c in value)
+            length += Escape(c) is { } escape ? escape.Length : c < 0x20 || c > 0x7e ? 6 : 1;
+        return length;
+    }
+
+    private static int WriteString(byte[] bytes, int at, string value)
+    {
+        bytes[at++] = (byte)'"';
         foreach (char c in value)
         {
-            switch (c)
+            if (Escape(c) is { } escape)
             {
-                case '"': json.Append("\\\""); break;
-                case '\\': json.Append("\\\\"); break;
-                case '\n': json.Append("\\n"); break;
-                case '\r': json.Append("\\r"); break;
-                case '\t': json.Append("\\t"); break;
-                case '\b': json.Append("\\b"); break;
-                case '\f': json.Append("\\f"); break;
-                default:
-                    if (c < 0x20 || c > 0x7f)
-                        json.Append("\\u").Append(((int)c).ToString("x4"));
-                    else
-                        json.Append(c);
-                    break;
+                at = WriteAscii(bytes, at, escape);
+            }
+            else if (c < 0x20 || c > 0x7e)
+            {
+                // \uXXXX for anything outside space..tilde (DEL included), lowercase hex as Python's json.dumps (UTF-16 code units: surrogate pairs as two escapes).
+                bytes[at++] = (byte)'\\';
+                bytes[at++] = (byte)'u';
+                for (int shift = 12; shift >= 0; shift -= 4)
+                    bytes[at++] = (byte)"0123456789abcdef"[(c >> shift) & 0xf];
+            }
+            else
+            {
+                bytes[at++] = (byte)c;
             }
         }
-        json.Append('"');
+        bytes[at++] = (byte)'"';
+        return at;
+    }
+
+    private static string? Escape(char c) => c switch
+    {
+        '"' => "\\\"",
+        '\\' => "\\\\",
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        '\b' => "\\b",
+        '\f' => "\\f",
+        _ => null,
+    };
+
+    private static int WriteAscii(byte[] bytes, int at, string text)
+    {
+        foreach (char c in text)
+            bytes[at++] = (byte)c;
+        return at;
     }
 }

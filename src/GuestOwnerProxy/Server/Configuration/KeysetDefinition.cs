@@ -62,11 +62,14 @@ public sealed record ImageDefinition(
     bool? KernelHashes)
 {
     /// <summary>Every file whose change must trigger a recomputation of the digest.</summary>
-    public IEnumerable<string> Files()
+    public IEnumerable<string> Files() => NamedFiles().Select(f => f.Path);
+
+    /// <summary>The files with the keysets.json field that names them.</summary>
+    public IEnumerable<(string Field, string Path)> NamedFiles()
     {
-        yield return OvmfPath;
-        if (KernelPath is not null) yield return KernelPath;
-        if (InitrdPath is not null) yield return InitrdPath;
-        if (CmdlineFile is not null) yield return CmdlineFile;
+        yield return ("ovmf", OvmfPath);
+        if (KernelPath is not null) yield return ("kernel", KernelPath);
+        if (InitrdPath is not null) yield return ("initrd", InitrdPath);
+        if (CmdlineFile is not null) yield return ("cmdline_file", CmdlineFile);
     }
 }

@@ -45,14 +45,23 @@ public static class KeysetFileParser
                 $"top level must be an object of keysets, found {JsonFieldReader.Describe(document.RootElement)}"));
             return [];
         }
+        if (!document.RootElement.EnumerateObject().Any())
+            warnings.Add($"{file}: no keysets defined: every secret request will be refused (KEYSET INVALID)");
 
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
         var keysets = new List<KeysetDefinition>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in document.RootElement.EnumerateObject())
         {
             if (property.Name.Length == 0)
             {
                 errors.Add(new ConfigurationError(file, null, null, "keyset id must not be empty"));
+                continue;
+            }
+            if (!seen.Add(property.Name))
+            {
+                // Both would be parsed and the later one would silently replace the earlier.
+                errors.Add(new ConfigurationError(file, property.Name, null, "keyset id is defined more than once (merge or rename them)"));
                 continue;
             }
             if (property.Value.ValueKind != JsonValueKind.Object)
@@ -73,7 +82,8 @@ public static class KeysetFileParser
         string file, string baseDirectory, string id, JsonElement element, List<ConfigurationError> errors, List<string> warnings)
     {
         var r = new JsonFieldReader(file, id, element, errors);
-        foreach (var name in r.FieldNames().Where(n => !KnownFields.Contains(n)))
+        r.RejectDuplicateFields();
+        foreach (var name in r.FieldNames().Where(n => !KnownFields.Contains(n)).Distinct())
             warnings.Add($"{file}: keyset '{id}': unknown field '{name}' ignored (known: {string.Join(", ", KnownFields)})");
 
         var digests = new List<DigestCandidate>();
@@ -168,8 +178,13 @@ public static class KeysetFileParser
         }
 
         var secretGuid = KnownGuids.KeysetBundle;
-        if (r.String(SecretGuid) is { } guidText && !Guid.TryParse(guidText, out secretGuid))
-            r.Error(SecretGuid, $"'{guidText}' is not a GUID");
+        if (r.String(SecretGuid) is { } guidText)
+        {
+            if (!Guid.TryParse(guidText, out secretGuid))
+                r.Error(SecretGuid, $"'{guidText}' is not a GUID");
+            else if (secretGuid == Guid.Empty)
+                r.Error(SecretGuid, "is the nil GUID, which marks an unused secret table entry: the guest would never see the keys");
+        }
 
         if (keys is null || policies is null)
             return null;
@@ -197,7 +212,8 @@ public static class KeysetFileParser
         List<ConfigurationError> errors, List<string> warnings)
     {
         var r = new JsonFieldReader(file, keyset, element, errors, field + ".");
-        foreach (var name in r.FieldNames().Where(n => !KnownImageFields.Contains(n)))
+        r.RejectDuplicateFields();
+        foreach (var name in r.FieldNames().Where(n => !KnownImageFields.Contains(n)).Distinct())
             warnings.Add($"{file}: keyset '{keyset}': {field}: unknown field '{name}' ignored");
 
         int before = errors.Count;

@@ -82,12 +82,12 @@ public static class TrustLoader
     {
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
+            if (FileKind.Problem(path) is { } problem)
             {
-                errors.Add(new ConfigurationError(Source, null, field, $"file '{path}' does not exist"));
+                errors.Add(new ConfigurationError(Source, null, field, problem));
                 return null;
             }
+            var info = new FileInfo(path);
             if (info.Length == 0 || info.Length > MaxCertificateFileSize)
             {
                 errors.Add(new ConfigurationError(Source, null, field,

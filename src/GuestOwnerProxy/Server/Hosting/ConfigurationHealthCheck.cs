@@ -3,19 +3,31 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GuestOwnerProxy.Server.Hosting;
 
-/// <summary>Serving once a validated configuration is loaded; degraded while edits are being rejected.</summary>
-public sealed class ConfigurationHealthCheck(BrokerConfigurationStore store) : IHealthCheck
+/// <summary>
+/// Healthy once a validated configuration is loaded; degraded while edits (keysets/keys/trust files or
+/// appsettings) are being rejected and the last good version serves. grpc.health.v1 still answers SERVING
+/// for degraded (only unhealthy is NOT_SERVING): the proxy works, the operator has an edit to fix.
+/// </summary>
+public sealed class ConfigurationHealthCheck(BrokerConfigurationStore store, ServerSettings settings) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        BrokerConfiguration current;
         try
         {
-            var current = store.Current;
-            return Task.FromResult(HealthCheckResult.Healthy($"configuration version {current.Version}"));
+            current = store.Current;
         }
         catch (InvalidOperationException)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("configuration not loaded"));
         }
+        // Reading the settings also records a rejection of the appsettings as they are now.
+        if (settings.Current is not null && settings.Rejection is { } rejectedSettings)
+            return Task.FromResult(HealthCheckResult.Degraded(
+                $"configuration version {current.Version} serving; settings change rejected: {rejectedSettings}"));
+        if (store.LastRejection is { } rejected)
+            return Task.FromResult(HealthCheckResult.Degraded(
+                $"configuration version {current.Version} serving; last change rejected: {rejected}"));
+        return Task.FromResult(HealthCheckResult.Healthy($"configuration version {current.Version}"));
     }
 }

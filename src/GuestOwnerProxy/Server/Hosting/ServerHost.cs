@@ -24,8 +24,13 @@ public static class ServerHost
     public const int ExitOk = 0;
     public const int ExitBadConfiguration = 2;
 
-    public static int Run(string[] args)
+    /// <summary>
+    /// Runs the server until it is stopped. Exit codes: 0 normal stop, 2 bad configuration or settings
+    /// (one line on stderr naming the file or setting), 1 cannot listen. Never an unhandled exception.
+    /// </summary>
+    public static int Run(string[] args, TextWriter? error = null)
     {
+        error ??= Console.Error;
         WebApplication app;
         try
         {
@@ -33,18 +38,13 @@ public static class ServerHost
         }
         catch (ArgumentException ex)
         {
-            Console.Error.WriteLine($"gop: {ex.Message}");
-            Console.Error.WriteLine(PythonFlags.Usage);
+            error.WriteLine($"gop: {OneLine(ex.Message)}");
+            error.WriteLine(PythonFlags.Usage);
             return ExitBadConfiguration;
         }
-        catch (ConfigurationException ex)
+        catch (Exception ex) when (StartupProblem(ex) is { } problem)
         {
-            Console.Error.WriteLine($"gop: {ex.Message}");
-            return ExitBadConfiguration;
-        }
-        catch (OptionsValidationException ex)
-        {
-            Console.Error.WriteLine($"gop: invalid settings: {string.Join("; ", ex.Failures)}");
+            error.WriteLine($"gop: {problem}");
             return ExitBadConfiguration;
         }
 
@@ -55,19 +55,31 @@ public static class ServerHost
                 app.Run();
                 return ExitOk;
             }
-            catch (ConfigurationException ex)
+            catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
             {
-                // Endpoint settings are applied when Kestrel starts.
-                Console.Error.WriteLine($"gop: {ex.Message}");
-                return ExitBadConfiguration;
-            }
-            catch (IOException ex)
-            {
-                Console.Error.WriteLine($"gop: cannot listen: {ex.Message}");
+                error.WriteLine($"gop: cannot listen: {OneLine(ex.Message)}");
                 return 1;
+            }
+            catch (Exception ex) when (StartupProblem(ex) is { } problem)
+            {
+                // Endpoint and TLS settings are applied when Kestrel starts.
+                error.WriteLine($"gop: {problem}");
+                return ExitBadConfiguration;
             }
         }
     }
+
+    /// <summary>The one-line description of a start-up failure caused by files or settings; null for anything else.</summary>
+    internal static string? StartupProblem(Exception ex) => ex switch
+    {
+        ConfigurationException c => c.Errors.Count == 1 ? OneLine(c.Message) : c.Message,
+        OptionsValidationException or InvalidOperationException => OneLine(ServerSettings.Describe(ex)),
+        UnauthorizedAccessException or IOException => $"cannot open a configured file: {OneLine(ex.Message)}",
+        System.Security.Cryptography.CryptographicException => $"cannot load a configured certificate or key: {OneLine(ex.Message)}",
+        _ => null,
+    };
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     /// <summary>
     /// Builds the server with the operator configuration loaded and validated. Throws
@@ -91,6 +103,9 @@ public static class ServerHost
             .Validate(o => o.Sessions.MaxSessions >= 1, "GuestOwnerProxy:Sessions:MaxSessions must be at least 1")
             .Validate(o => o.Sessions.MaxMeasurementAttempts >= 1, "GuestOwnerProxy:Sessions:MaxMeasurementAttempts must be at least 1")
             .Validate(o => o.Port is >= 0 and <= 65535, "GuestOwnerProxy:Port must be 0..65535")
+            .Validate(o => Enum.IsDefined(o.BundleEncoding.Csv) && Enum.IsDefined(o.BundleEncoding.Sev),
+                "GuestOwnerProxy:BundleEncoding:Csv and :Sev must be Raw or Base64")
+            .Validate(o => o.ReloadInterval >= TimeSpan.Zero, "GuestOwnerProxy:ReloadInterval must not be negative")
             .ValidateOnStart();
 
         builder.Services.AddSerilog(
@@ -116,13 +131,14 @@ public static class ServerHost
         builder.Services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
         builder.Services.AddSingleton<IPlatformProfile>(CsvPlatformProfile.Instance);
         builder.Services.AddSingleton<IPlatformProfile>(SevPlatformProfile.Instance);
+        builder.Services.AddSingleton<ServerSettings>();
         builder.Services.AddSingleton<BrokerConfigurationStore>();
         builder.Services.AddSingleton<IBrokerConfigurationSource>(sp => sp.GetRequiredService<BrokerConfigurationStore>());
         builder.Services.AddSingleton<InMemorySessionStore>();
         builder.Services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
         builder.Services.AddSingleton<IAuditLog>(sp =>
         {
-            var path = sp.GetRequiredService<IOptions<GuestOwnerProxyOptions>>().Value.AuditLog;
+            var path = sp.GetRequiredService<ServerSettings>().Current.AuditLog;
             return string.IsNullOrWhiteSpace(path) ? new NullAuditLog() : new JsonLinesAuditLog(path);
         });
         builder.Services.AddSingleton<LaunchBroker>();
@@ -138,13 +154,16 @@ public static class ServerHost
 
         // Validate everything now: a broken file stops the start instead of failing at request time.
         app.Services.GetRequiredService<BrokerConfigurationStore>().Initialize();
+        // Everything that reads settings once is created now, so bad settings stop the start (exit 2), not a request.
+        app.Services.GetRequiredService<ISessionStore>();
+        app.Services.GetRequiredService<LaunchBroker>();
         var audit = app.Services.GetRequiredService<IAuditLog>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost).FullName!);
         if (audit is NullAuditLog)
             log.LogWarning("Audit log disabled (GuestOwnerProxy:AuditLog is empty)");
         else if (audit is JsonLinesAuditLog file)
             log.LogInformation("Audit log: {AuditLog}", file.Path);
-        var settings = app.Services.GetRequiredService<IOptions<GuestOwnerProxyOptions>>().Value;
+        var settings = app.Services.GetRequiredService<ServerSettings>().Current;
         log.LogInformation("Guest owner proxy ({Environment}) listening on {Urls}; sessions: TTL {Ttl}, max {MaxSessions}, {MaxAttempts} measurement attempts",
             builder.Environment.EnvironmentName, string.Join(", ", KestrelEndpoints.UrlsOf(settings)),
             settings.Sessions.Ttl, settings.Sessions.MaxSessions, settings.Sessions.MaxMeasurementAttempts);

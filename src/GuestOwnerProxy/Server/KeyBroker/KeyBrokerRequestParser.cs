@@ -44,7 +44,7 @@ public static class KeyBrokerRequestParser
         var entries = Entries(request.SecretRequests);
         var keysets = entries.Where(e => e.Kind == SecretEntryKind.KeysetBundle).Select(e => e.Id).Distinct(StringComparer.Ordinal).ToList();
         if (keysets.Count > 1)
-            throw Invalid($"the bundle entries name different keysets ({string.Join(", ", keysets.Select(k => $"'{k}'"))}); one request releases one keyset");
+            throw Invalid($"the bundle entries name different keysets ({string.Join(", ", keysets.Take(4).Select(k => $"'{Quote(k)}'"))}); one request releases one keyset");
         string keyset = keysets.Count == 1 ? keysets[0] : request.LaunchDescription;
         if (string.IsNullOrEmpty(keyset))
             throw new LaunchDeniedException(KeyBrokerDenials.KeysetMissing);
@@ -128,10 +128,5 @@ public static class KeyBrokerRequestParser
     private static LaunchDeniedException Invalid(string explanation) =>
         new(KeyBrokerDenials.SecretRequestInvalid.With(explanation));
 
-    // Client-supplied text in a message: bounded, printable.
-    private static string Quote(string text)
-    {
-        var shown = text.Length > 64 ? text[..64] + "…" : text;
-        return new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-    }
+    private static string Quote(string text) => Logging.ClientText.Quote(text);
 }

@@ -88,12 +88,12 @@ public sealed class KeyBrokerService : Protocol.KeyBroker.KeyBrokerService.KeyBr
 
     private void AuditEdgeDenial(string auditEvent, ServerCallContext context, uint? policy, string? launchId, DenialReason reason)
     {
-        _audit.Write(new AuditRecord
+        _audit.WriteSafely(new AuditRecord
         {
             Time = _time.GetUtcNow(), Event = auditEvent, Decision = "denied", Reason = reason.Code, Detail = reason.Detail,
             Peer = context.Peer, Protocol = ProtocolName, Policy = policy is { } p ? LaunchBroker.PolicyText(p) : null,
-            LaunchId = launchId is { Length: > 0 and <= 64 } ? launchId : null,
-        });
+            LaunchId = launchId is { Length: > 0 and <= 64 } ? Logging.ClientText.Quote(launchId) : null,
+        }, _logger);
         _logger.LogWarning("Keybroker {Event} refused ({Reason}): {Detail}; peer {Peer}", auditEvent, reason.Code, reason.Detail, context.Peer);
     }
 }

@@ -30,7 +30,9 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason MeasurementInvalid = new("MEASUREMENT_INVALID", "MEASUREMENT INVALID");
 
     // Refinements (same detail prefix, distinct codes).
-    public static readonly DenialReason ApiVersionOutOfRange = new("API_VERSION_OUT_OF_RANGE", "API MAJOR VERSION INVALID: API versions are one byte (0..255)");
+    // The measurement carries API versions as one byte each; one code, the detail names the field.
+    public static readonly DenialReason ApiMajorOutOfRange = new("API_VERSION_OUT_OF_RANGE", "API MAJOR VERSION INVALID: API versions are one byte (0..255)");
+    public static readonly DenialReason ApiMinorOutOfRange = new("API_VERSION_OUT_OF_RANGE", "API MINOR VERSION INVALID: API versions are one byte (0..255)");
     public static readonly DenialReason PolicyMismatch = new("POLICY_MISMATCH", "POLICY INVALID: policy differs from the one the launch bundle was issued for");
     public static readonly DenialReason KeysetPlatformMismatch = new("KEYSET_PLATFORM_MISMATCH", "KEYSET INVALID: keyset is not for this session's platform");
     public static readonly DenialReason ChipNotAllowed = new("CHIP_NOT_ALLOWED", "KEYSET INVALID: platform chip is not allowed for this keyset");

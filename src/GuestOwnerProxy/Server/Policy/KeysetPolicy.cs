@@ -14,13 +14,16 @@ public static class KeysetPolicy
         if (!keyset.AllowedPolicies.Contains(request.Policy))
             return DenialReason.PolicyInvalid;
 
+        // The measurement carries the versions as one byte each: larger values are malformed, not "newer".
+        // Each version is checked completely (range, then minimum) in the original order: major, then minor.
+        if (request.ApiMajor is < 0 or > 255)
+            return DenialReason.ApiMajorOutOfRange;
         if (request.ApiMajor < keyset.MinApiMajor)
             return DenialReason.ApiMajorInvalid;
+        if (request.ApiMinor is < 0 or > 255)
+            return DenialReason.ApiMinorOutOfRange;
         if (request.ApiMajor == keyset.MinApiMajor && request.ApiMinor < keyset.MinApiMinor)
             return DenialReason.ApiMinorInvalid;
-        // The measurement carries them as one byte each: larger values are malformed, not "newer".
-        if (request.ApiMajor is < 0 or > 255 || request.ApiMinor is < 0 or > 255)
-            return DenialReason.ApiVersionOutOfRange;
 
         if (!keyset.AllowsBuild(request.BuildId))
             return DenialReason.BuildIdInvalid;

@@ -5,6 +5,7 @@ using GuestOwnerProxy.Crypto.Launch;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.KeyBroker;
+using GuestOwnerProxy.Server.Logging;
 using GuestOwnerProxy.Server.Policy;
 using GuestOwnerProxy.Server.Sessions;
 using Microsoft.Extensions.Logging;
@@ -59,12 +60,12 @@ public sealed class LaunchBroker
         try
         {
             var (bundle, identity) = IssueBundleCore(request, ref audit);
-            _audit.Write(audit with
+            _audit.WriteSafely(audit with
             {
                 Decision = "issued", ConnectionId = bundle.ConnectionId, LaunchId = bundle.LaunchId.ToString(),
                 Platform = PlatformName(bundle.Platform),
                 ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName,
-            });
+            }, _logger);
             _logger.LogInformation(
                 "Bundle issued ({Protocol}): connection {ConnectionId}, launch id {LaunchId}, {Platform}, chip {ChipId}, root {Root}, policy {Policy}, peer {Peer}",
                 request.Protocol, bundle.ConnectionId, bundle.LaunchId, bundle.Platform, identity.ChipId ?? "(unverified)", identity.RootName ?? "(none)",
@@ -73,14 +74,15 @@ public sealed class LaunchBroker
         }
         catch (LaunchDeniedException ex)
         {
-            _audit.Write(audit with { Reason = ex.Reason.Code, Detail = ex.Reason.Detail });
+            _audit.WriteSafely(audit with { Reason = ex.Reason.Code, Detail = ex.Reason.Detail }, _logger);
             _logger.LogWarning("Bundle denied ({Reason}): {Detail}; peer {Peer}", ex.Reason.Code, ex.Reason.Detail, request.Peer);
             throw;
         }
         catch (Exception ex)
         {
-            _audit.Write(audit with { Reason = DenialReason.InternalError.Code, Detail = DenialReason.InternalError.Detail });
-            _logger.LogError("Bundle failed unexpectedly ({ExceptionType}: {Message}); peer {Peer}", ex.GetType().Name, ex.Message, request.Peer);
+            _audit.WriteSafely(audit with { Reason = DenialReason.InternalError.Code, Detail = DenialReason.InternalError.Detail }, _logger);
+            // Type only, as RpcStatusMapper.Guard: a message may quote request bytes.
+            _logger.LogError("Bundle failed unexpectedly ({ExceptionType}); peer {Peer}; denied", ex.GetType().Name, request.Peer);
             throw new LaunchDeniedException(DenialReason.InternalError, ex);
         }
     }
@@ -143,33 +145,33 @@ public sealed class LaunchBroker
         {
             Time = _time.GetUtcNow(), Event = "secret", Decision = "denied", Peer = request.Peer,
             ConnectionId = request.LaunchId is null ? request.ConnectionId : null, LaunchId = request.LaunchId?.ToString(),
-            Protocol = request.Protocol, Keyset = request.KeysetId, ApiMajor = request.ApiMajor,
+            Protocol = request.Protocol, Keyset = ClientText.Quote(request.KeysetId), ApiMajor = request.ApiMajor,
             ApiMinor = request.ApiMinor, BuildId = request.BuildId, Policy = PolicyText(request.Policy),
             ConfigVersion = configuration.Version,
         };
         try
         {
             var (secret, released) = ReleaseSecretCore(configuration, request, ref audit);
-            _audit.Write(released);
+            _audit.WriteSafely(released, _logger);
             _logger.LogInformation(
                 "Secret released ({Protocol}): connection {ConnectionId}, launch id {LaunchId}, keyset {Keyset}, {Platform}, chip {ChipId}, matched {Matched}, formula {Formula}, peer {Peer}",
-                request.Protocol, released.ConnectionId, released.LaunchId, request.KeysetId, released.Platform, released.ChipId ?? "(unverified)",
+                request.Protocol, released.ConnectionId, released.LaunchId, ClientText.Quote(request.KeysetId), released.Platform, released.ChipId ?? "(unverified)",
                 released.Matched ?? "(unverified: --unsafe)", released.Formula ?? "-", request.Peer);
             return secret;
         }
         catch (LaunchDeniedException ex)
         {
-            _audit.Write(audit with { Reason = ex.Reason.Code, Detail = ex.Reason.Detail });
+            _audit.WriteSafely(audit with { Reason = ex.Reason.Code, Detail = ex.Reason.Detail }, _logger);
             _logger.LogWarning("Secret denied ({Reason}): {Detail}; session {Session}, keyset {Keyset}, peer {Peer}",
-                ex.Reason.Code, ex.Reason.Detail, SessionName(request), request.KeysetId, request.Peer);
+                ex.Reason.Code, ex.Reason.Detail, SessionName(request), ClientText.Quote(request.KeysetId), request.Peer);
             throw;
         }
         catch (Exception ex)
         {
-            _audit.Write(audit with { Reason = DenialReason.InternalError.Code, Detail = DenialReason.InternalError.Detail });
-            // Type and message only: crypto-layer messages never carry key material, and neither does this log line.
-            _logger.LogError("Secret request failed unexpectedly ({ExceptionType}: {Message}); connection {ConnectionId}, keyset {Keyset}; denied",
-                ex.GetType().Name, ex.Message, SessionName(request), request.KeysetId);
+            _audit.WriteSafely(audit with { Reason = DenialReason.InternalError.Code, Detail = DenialReason.InternalError.Detail }, _logger);
+            // Type only, as RpcStatusMapper.Guard: a message may quote request bytes.
+            _logger.LogError("Secret request failed unexpectedly ({ExceptionType}); connection {ConnectionId}, keyset {Keyset}; denied",
+                ex.GetType().Name, SessionName(request), ClientText.Quote(request.KeysetId));
             throw new LaunchDeniedException(DenialReason.InternalError, ex);
         }
     }
@@ -185,9 +187,9 @@ public sealed class LaunchBroker
         foreach (var entry in entries)
         {
             if (entry.Kind == SecretEntryKind.KeysetBundle && entry.Id != keyset.Id)
-                throw new LaunchDeniedException(DenialReason.KeysetInvalid.With($"bundle entry names keyset '{entry.Id}', the request is for '{keyset.Id}'"));
+                throw new LaunchDeniedException(DenialReason.KeysetInvalid.With($"bundle entry names keyset '{ClientText.Quote(entry.Id)}', the request is for '{keyset.Id}'"));
             if (entry.Kind == SecretEntryKind.Key && !keyset.Definition.AllowedKeys.Contains(entry.Id))
-                throw new LaunchDeniedException(DenialReason.KeyNotInKeyset.With($"'{entry.Id}' is not in keyset '{keyset.Id}'"));
+                throw new LaunchDeniedException(DenialReason.KeyNotInKeyset.With($"'{ClientText.Quote(entry.Id)}' is not in keyset '{keyset.Id}'"));
         }
 
         using var lease = (request.LaunchId is { } launchId ? _sessions.TryAcquire(launchId) : _sessions.TryAcquire(request.ConnectionId))
@@ -221,7 +223,7 @@ public sealed class LaunchBroker
         if (configuration.Unsafe)
         {
             _logger.LogCritical("UNSAFE MODE: measurement of connection {ConnectionId} NOT verified before releasing keyset {Keyset}",
-                SessionName(request), request.KeysetId);
+                SessionName(request), ClientText.Quote(request.KeysetId));
             measure = request.LaunchMeasurement[..LaunchMeasurement.MeasureSize];
         }
         else

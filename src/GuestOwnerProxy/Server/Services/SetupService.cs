@@ -4,7 +4,6 @@ using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Policy;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GuestOwnerProxy.Server.Services;
 
@@ -15,25 +14,27 @@ namespace GuestOwnerProxy.Server.Services;
 public sealed class SetupService : Setup.SetupBase
 {
     private readonly LaunchBroker _broker;
-    private readonly IOptionsMonitor<GuestOwnerProxyOptions> _options;
+    private readonly ServerSettings _settings;
     private readonly ILogger<SetupService> _logger;
 
-    public SetupService(LaunchBroker broker, IOptionsMonitor<GuestOwnerProxyOptions> options, ILogger<SetupService> logger)
+    public SetupService(LaunchBroker broker, ServerSettings settings, ILogger<SetupService> logger)
     {
         _broker = broker;
-        _options = options;
+        _settings = settings;
         _logger = logger;
     }
 
     public override Task<BundleResponse> GetLaunchBundle(BundleRequest request, ServerCallContext context) =>
         Task.FromResult(Guard(() =>
         {
+            // Read the (validated, last good) encodings before a session exists: nothing after IssueBundle may fail.
+            var encodings = _settings.Current.BundleEncoding;
             var bundle = _broker.IssueBundle(new BundleRequestFacts(
                 request.PlatformPublicKey.ToByteArray(),
                 request.CertificateChain.ToByteArray(),
                 unchecked((uint)request.Policy),
                 context.Peer));
-            var encoding = BundleEncoder.For(bundle.Platform, _options.CurrentValue.BundleEncoding);
+            var encoding = BundleEncoder.For(bundle.Platform, encodings);
             return new BundleResponse
             {
                 GuestOwnerPublicKey = ByteString.CopyFrom(BundleEncoder.Encode(bundle.GodhCertificate, encoding)),

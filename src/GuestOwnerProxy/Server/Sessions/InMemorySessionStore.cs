@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Launch;
 using GuestOwnerProxy.Server.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GuestOwnerProxy.Server.Sessions;
 
@@ -26,8 +25,9 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
     private readonly int _maxAttempts;
     private bool _disposed;
 
-    public InMemorySessionStore(IOptions<GuestOwnerProxyOptions> options, TimeProvider time, ILogger<InMemorySessionStore> logger)
-        : this(options.Value.Sessions, time, logger, null) { }
+    /// <summary>Session limits are read once, at start-up (ServerHost resolves the store before it listens).</summary>
+    public InMemorySessionStore(ServerSettings settings, TimeProvider time, ILogger<InMemorySessionStore> logger)
+        : this(settings.Current.Sessions, time, logger, null) { }
 
     /// <param name="idSource">Connection id source for tests; production uses the CSPRNG.</param>
     internal InMemorySessionStore(SessionLimitOptions options, TimeProvider time, ILogger<InMemorySessionStore> logger, Func<int>? idSource)
