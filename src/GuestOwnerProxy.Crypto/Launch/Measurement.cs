@@ -49,6 +49,25 @@ public static class MeasurementFormulas
             ? $"measurement formula missing (known: {string.Join(", ", ByName.Keys)})"
             : $"unknown measurement formula '{name}' (known: {string.Join(", ", ByName.Keys)})");
 
+    /// <summary>
+    /// The largest firmware build id the formula puts into the HMAC input entirely, or null when it
+    /// puts none of it there. A keyset's build restriction is authenticated by a match only for a
+    /// claimed build id the formula covers: csv-no-build covers none, csv-build8 only 0..255 (it keeps
+    /// the low byte, so build 1600 and build 64 measure alike), csv-build32 every 32-bit id. AMD's
+    /// formula has one build byte too, but an id above 255 cannot be encoded at all, so it never matches.
+    /// API major/minor and the policy are covered by every formula.
+    /// </summary>
+    public static long? LargestCoveredBuildId(MeasurementFormula formula) => formula switch
+    {
+        MeasurementFormula.Sev or MeasurementFormula.CsvBuild8 => byte.MaxValue,
+        MeasurementFormula.CsvBuild32 => uint.MaxValue,
+        _ => null,
+    };
+
+    /// <summary>True when a measurement matched under this formula authenticates the whole claimed build id.</summary>
+    public static bool CoversBuildId(MeasurementFormula formula, long buildId) =>
+        LargestCoveredBuildId(formula) is { } largest && buildId >= 0 && buildId <= largest;
+
     public static PlatformKind PlatformOf(MeasurementFormula formula) =>
         formula == MeasurementFormula.Sev ? PlatformKind.Sev : PlatformKind.Csv;
 

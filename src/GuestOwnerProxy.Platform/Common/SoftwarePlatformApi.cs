@@ -90,7 +90,9 @@ public sealed class SoftwarePlatformOptions
     /// <summary>Firmware version; null selects <see cref="FirmwareVersion.CsvDefault"/> or <see cref="FirmwareVersion.SevDefault"/>.</summary>
     public FirmwareVersion? Version { get; init; }
 
-    public CsvMeasurementVariant CsvVariant { get; init; } = CsvMeasurementVariant.NoBuild;
+    /// <summary>The CSV measurement formula. Default <see cref="CsvMeasurementVariant.Build32"/>: the one that
+    /// covers the whole build id, so a guest owner's build rule is authenticated against this firmware.</summary>
+    public CsvMeasurementVariant CsvVariant { get; init; } = CsvMeasurementVariant.Build32;
 
     /// <summary>Size of the guest's secret area (OVMF AmdSev builds: 3072 bytes).</summary>
     public int SecretAreaSize { get; init; } = 3072;

@@ -15,12 +15,16 @@ namespace GuestOwnerProxy.Server.Tests.EndToEnd;
 public sealed class LaunchTests
 {
     [Theory]
-    [InlineData(CsvMeasurementVariant.NoBuild, "csv-no-build")]
-    [InlineData(CsvMeasurementVariant.Build8, "csv-build8")]
-    [InlineData(CsvMeasurementVariant.Build32, "csv-build32")]
-    public async Task Csv_launch_releases_exactly_the_keysets_keys(CsvMeasurementVariant variant, string formula)
+    [InlineData(CsvMeasurementVariant.NoBuild, "csv-no-build", false)]
+    [InlineData(CsvMeasurementVariant.Build8, "csv-build8", false)]
+    [InlineData(CsvMeasurementVariant.Build32, "csv-build32", true)]
+    public async Task Csv_launch_releases_exactly_the_keysets_keys(CsvMeasurementVariant variant, string formula, bool buildVerified)
     {
-        await using var server = await ProxyServer.StartAsync();
+        var setup = new ServerSetup();
+        // Build 1600 is covered by csv-build32 only; the keyset opts in to the other two (see BuildIdBindingTests).
+        setup.KeysetsJson = setup.KeysetsJson.Replace("\"allowed-build-ids\": [15, 1600]",
+            "\"allowed-build-ids\": [15, 1600], \"measurement-variants\": [\"csv-no-build\", \"csv-build8\", \"csv-build32\"]");
+        await using var server = await ProxyServer.StartAsync(setup);
         var platform = TestPlatforms.Csv(variant);
         using var launch = await SimulatedLaunch.StartAsync(server.Client, platform, [server.Setup.OvmfBytes]);
 
@@ -37,6 +41,8 @@ public sealed class LaunchTests
         var secretAudit = server.AuditLines().Select(JsonLinesAuditLogParse).Last();
         Assert.Equal("released", secretAudit.Decision);
         Assert.Equal(formula, secretAudit.Formula);
+        Assert.Equal(buildVerified, secretAudit.BuildIdVerified);
+        Assert.True(secretAudit.MeasurementVerified);
         Assert.Equal("image 'test-ovmf'", secretAudit.Matched);
         Assert.Equal("csv", secretAudit.Platform);
         Assert.Equal(0, server.Sessions.Count);
@@ -176,6 +182,8 @@ public sealed class LaunchTests
         using var launch = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [Encoding.ASCII.GetBytes("any image at all")]);
         Assert.Single(launch.Inject(await server.Client.GetLaunchSecretAsync(launch.SecretRequest())));
         Assert.True(server.Logs.Contains("NOT verified", Serilog.Events.LogEventLevel.Fatal));
+        var released = JsonLinesAuditLogParse(server.AuditLines().Last());
+        Assert.Equal(("released", false, false), (released.Decision, released.MeasurementVerified, released.BuildIdVerified));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public static class TestPlatforms
     private static readonly byte[] OtherSeed = Encoding.ASCII.GetBytes("GuestOwnerProxy server tests: another vendor root");
     private static readonly ConcurrentDictionary<string, Lazy<ISoftwarePlatform>> Cache = new();
 
-    public static ISoftwarePlatform Csv(CsvMeasurementVariant variant = CsvMeasurementVariant.NoBuild, FirmwareVersion? version = null) =>
+    public static ISoftwarePlatform Csv(CsvMeasurementVariant variant = CsvMeasurementVariant.Build32, FirmwareVersion? version = null) =>
         Get($"csv-{variant}-{version}", () => SoftwareCsvPlatform.Create(new SoftwarePlatformOptions { Seed = Seed, CsvVariant = variant, Version = version }));
 
     public static ISoftwarePlatform Sev => Get("sev", () => SoftwareSevPlatform.Create(new SoftwarePlatformOptions { Seed = Seed }));

@@ -41,7 +41,7 @@ public sealed class SimulateCommand : CliCommand
           --policy N           guest policy (default 0)
           --seed development   the fixed development seed, whose roots the Development server configuration
                                trusts (default); random = fresh keys the server will not trust
-          --csv-variant V      measurement formula of the simulated CSV firmware (default no-build)
+          --csv-variant V      measurement formula of the simulated CSV firmware (default build32, the one that covers the build id)
           --secret-guid GUID   where the keyset's keys are expected: the keyset's secret-guid in keysets.json
                                (default the well-known bundle GUID e6f5a162-...; the server does not say).
                                With --protocol keybroker the bundle is requested at this GUID. Keys are counted
@@ -79,7 +79,7 @@ public sealed class SimulateCommand : CliCommand
             "random" => null,
             var other => throw CliParse.Bad(Name, "--seed", $"'{other}' is not a seed (development or random)"),
         };
-        var variant = (args.Value("--csv-variant") ?? "no-build").ToLowerInvariant() switch
+        var variant = (args.Value("--csv-variant") ?? "build32").ToLowerInvariant() switch
         {
             "no-build" or "csv-no-build" => CsvMeasurementVariant.NoBuild,
             "build8" or "csv-build8" => CsvMeasurementVariant.Build8,

@@ -37,5 +37,10 @@ public sealed record AuditRecord
     /// <summary>The matched launch digest (public: it is computed from public images).</summary>
     [JsonPropertyName("digest")] public string? Digest { get; init; }
     [JsonPropertyName("formula")] public string? Formula { get; init; }
+    /// <summary>On a release: false when the measurement was not checked (unsafe mode).</summary>
+    [JsonPropertyName("measurement_verified")] public bool? MeasurementVerified { get; init; }
+    /// <summary>On a release: false when the matched formula does not cover the claimed build id (the keyset opted in)
+    /// or the measurement was not checked; the build restriction then rests on the host's word.</summary>
+    [JsonPropertyName("build_id_verified")] public bool? BuildIdVerified { get; init; }
     [JsonPropertyName("config_version")] public long? ConfigVersion { get; init; }
 }

@@ -91,6 +91,7 @@ public sealed class BrokerConfigurationLoader
             if (errors.Count == before)
             {
                 CheckSecretFits(options.KeysetsFile, definition, keys, digests, errors);
+                WarnIfBuildNotAuthenticated(options.KeysetsFile, definition, warnings);
                 keysets[definition.Id] = new Keyset(definition, digests);
             }
         }
@@ -148,6 +149,14 @@ public sealed class BrokerConfigurationLoader
         if (table > area)
             errors.Add(new ConfigurationError(keysetsFile, definition.Id, KeysetFileParser.AllowedKeys,
                 $"the secret table for these keys needs {table} bytes but the firmware secret area holds {area}"));
+    }
+
+    private static void WarnIfBuildNotAuthenticated(string keysetsFile, KeysetDefinition definition, List<string> warnings)
+    {
+        foreach (var formula in definition.UnauthenticatedBuildFormulas())
+            warnings.Add($"{keysetsFile}: keyset '{definition.Id}': its build restriction ({KeysetFileParser.AllowedBuildIds}/{KeysetFileParser.MinBuildId}) " +
+                $"is NOT authenticated when a measurement matches {MeasurementFormulas.Name(formula)} (listed in {KeysetFileParser.MeasurementVariants}), " +
+                "which does not cover the firmware build id: the host's claim is taken as is, and such releases are audited with build_id_verified: false");
     }
 
     internal static int Align16(int n) => (n + 15) & ~15;

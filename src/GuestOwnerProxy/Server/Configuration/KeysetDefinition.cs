@@ -44,6 +44,32 @@ public sealed class KeysetDefinition
     public bool AllowsBuild(long buildId) =>
         AllowedBuildIds.Contains(buildId) || (MinBuildId is { } min && buildId >= min);
 
+    /// <summary>False when every build id is allowed (<c>min-build-id: 0</c>): then there is nothing for a measurement to authenticate.</summary>
+    public bool RestrictsBuild => MinBuildId is not 0;
+
+    /// <summary>
+    /// The build rule holds only if the matched formula covers the whole claimed build id. A formula that
+    /// does not is accepted only when the operator named it in <c>measurement-variants</c> (then the release is
+    /// audited <c>build_id_verified: false</c> and the loader warns); the default candidate list never is.
+    /// </summary>
+    public bool AcceptsUnmeasuredBuildUnder(MeasurementFormula formula) =>
+        !RestrictsBuild || (MeasurementVariants?.Contains(formula) ?? false);
+
+    /// <summary>The explicitly listed formulas under which this keyset's build restriction is not authenticated
+    /// for some build id it allows (for the load-time warning).</summary>
+    public IEnumerable<MeasurementFormula> UnauthenticatedBuildFormulas()
+    {
+        if (!RestrictsBuild || MeasurementVariants is null || !AppliesTo(PlatformKind.Csv))
+            yield break;
+        // Build ids are 32-bit (the parser caps them): a min-build-id allows every id up to uint.MaxValue.
+        long largestAllowed = MinBuildId is not null ? uint.MaxValue : AllowedBuildIds.DefaultIfEmpty(0).Max();
+        foreach (var formula in MeasurementVariants)
+        {
+            if (MeasurementFormulas.LargestCoveredBuildId(formula) is not { } covered || largestAllowed > covered)
+                yield return formula;
+        }
+    }
+
     /// <summary>Formulas tried for a session of this platform.</summary>
     public IReadOnlyList<MeasurementFormula> FormulasFor(PlatformKind platform) =>
         platform == PlatformKind.Csv && MeasurementVariants is { Count: > 0 } variants

@@ -36,6 +36,8 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason PolicyMismatch = new("POLICY_MISMATCH", "POLICY INVALID: policy differs from the one the launch bundle was issued for");
     public static readonly DenialReason KeysetPlatformMismatch = new("KEYSET_PLATFORM_MISMATCH", "KEYSET INVALID: keyset is not for this session's platform");
     public static readonly DenialReason ChipNotAllowed = new("CHIP_NOT_ALLOWED", "KEYSET INVALID: platform chip is not allowed for this keyset");
+    /// <summary>The measurement matched, but under a formula that leaves the claimed build id out (use <see cref="BuildIdNotMeasuredBy"/>).</summary>
+    public static readonly DenialReason BuildIdNotMeasured = new("BUILD_ID_NOT_MEASURED", "BUILD-ID INVALID");
     public static readonly DenialReason MeasurementMalformed = new("MEASUREMENT_MALFORMED", "MEASUREMENT INVALID: launch measurement must be 48 bytes (measure 32 + mnonce 16)");
 
     // Bundle failures.
@@ -53,6 +55,9 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason KeyNotInKeyset = new("KEY_NOT_IN_KEYSET", "KEYSET INVALID: key is not in the keyset's allowed_keys");
 
     public static readonly DenialReason InternalError = new("INTERNAL_ERROR", "INTERNAL ERROR", DenialStatus.Internal);
+
+    public static DenialReason BuildIdNotMeasuredBy(string formula) =>
+        BuildIdNotMeasured.With($"the measurement matched {formula}, which does not cover the firmware build id");
 
     /// <summary>The same code with an explanation appended to the detail (never secret material).</summary>
     public DenialReason With(string explanation) => this with { Detail = $"{Detail}: {explanation}" };

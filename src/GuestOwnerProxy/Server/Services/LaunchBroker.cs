@@ -225,6 +225,7 @@ public sealed class LaunchBroker
             _logger.LogCritical("UNSAFE MODE: measurement of connection {ConnectionId} NOT verified before releasing keyset {Keyset}",
                 SessionName(request), ClientText.Quote(request.KeysetId));
             measure = request.LaunchMeasurement[..LaunchMeasurement.MeasureSize];
+            audit = audit with { MeasurementVerified = false, BuildIdVerified = false };
         }
         else
         {
@@ -247,12 +248,20 @@ public sealed class LaunchBroker
                     ? DenialReason.MeasurementInvalid.With("too many failed attempts, session closed")
                     : DenialReason.MeasurementInvalid);
             }
+            // The build rule was checked against the host's claim; it holds only if the formula that matched covers it.
+            bool buildCovered = MeasurementFormulas.CoversBuildId(match.Formula, request.BuildId);
+            if (!buildCovered && !keyset.Definition.AcceptsUnmeasuredBuildUnder(match.Formula))
+            {
+                lease.RecordFailedAttempt();
+                throw new LaunchDeniedException(DenialReason.BuildIdNotMeasuredBy(MeasurementFormulas.Name(match.Formula)));
+            }
             measure = match.Measure;
             areaSize = (int)(expected.First(e => e.Candidate.Name == match.CandidateName).SecretAreaSize ?? (uint)SecretTable.DefaultAreaSize);
             audit = audit with
             {
                 Matched = match.CandidateName, Digest = Convert.ToHexStringLower(match.Digest),
                 Formula = MeasurementFormulas.Name(match.Formula),
+                MeasurementVerified = true, BuildIdVerified = buildCovered,
             };
         }
 
