@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using GuestOwnerProxy.Crypto.Common;
@@ -66,56 +68,85 @@ public sealed class LoadTestOptions
           --json              also print the report as one JSON object
         """;
 
+    /// <summary>The options on System.CommandLine, with the names of the usage above. Values are checked by
+    /// <see cref="Parse"/> so every error keeps naming its option.</summary>
+    private sealed class Symbols
+    {
+        public readonly Option<string> Concurrency = new("--concurrency");
+        public readonly Option<string> Launches = new("--launches");
+        public readonly Option<string> Warmup = new("--warmup");
+        public readonly Option<string> Duration = new("--duration");
+        public readonly Option<string> Pool = new("--pool");
+        public readonly Option<string> Platform = new("--platform");
+        public readonly Option<string> Channel = new("--channel");
+        public readonly Option<string> Server = new("--server");
+        public readonly Option<string> Ovmf = new("--ovmf");
+        public readonly Option<string> ImageSize = new("--image-size");
+        public readonly Option<string> Keyset = new("--keyset");
+        public readonly Option<string> Keys = new("--keys");
+        public readonly Option<string> ServerLog = new("--server-log");
+        public readonly Option<string> Repo = new("--repo");
+        public readonly Option<bool> Json = new("--json");
+
+        public Command Command()
+        {
+            // Help is the Usage text (Program prints it), so the library's help and version options are left out.
+            var command = new Command("GuestOwnerProxy.LoadTest");
+            foreach (var option in new Option[] { Concurrency, Launches, Warmup, Duration, Pool, Platform, Channel, Server, Ovmf, ImageSize, Keyset, Keys, ServerLog, Repo, Json })
+                command.Options.Add(option);
+            return command;
+        }
+    }
+
     public static LoadTestOptions Parse(string[] args)
     {
-        var o = new LoadTestOptions();
-        int? pool = null;
-        string? repo = null;
-        for (int i = 0; i < args.Length; i++)
+        var s = new Symbols();
+        var parsed = s.Command().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.UnmatchedTokens.Count > 0)
+            throw new ArgumentException($"unknown option '{parsed.UnmatchedTokens[0]}'");
+        if (parsed.Errors.Count > 0)
         {
-            string arg = args[i];
-            string Value()
-            {
-                if (i + 1 >= args.Length)
-                    throw new ArgumentException($"{arg} needs a value");
-                return args[++i];
-            }
-            switch (arg)
-            {
-                case "--concurrency": o.Concurrency = Int(arg, Value(), 1, MaxConcurrency); break;
-                case "--launches": o.Launches = Int(arg, Value(), 1, MaxLaunches); break;
-                case "--warmup": o.Warmup = Int(arg, Value(), 0, MaxLaunches); break;
-                case "--duration": o.Duration = TimeSpan.FromSeconds(Int(arg, Value(), 1, (int)MaxDuration.TotalSeconds)); break;
-                case "--pool": pool = Int(arg, Value(), 1, MaxConcurrency); break;
-                case "--platform":
-                    o.Platforms = Value().ToLowerInvariant() switch
-                    {
-                        "csv" => [PlatformKind.Csv],
-                        "sev" => [PlatformKind.Sev],
-                        "both" => [PlatformKind.Csv, PlatformKind.Sev],
-                        var other => throw new ArgumentException($"--platform: '{other}' is not csv, sev or both"),
-                    };
-                    break;
-                case "--channel":
-                    o.Channel = Value().ToLowerInvariant() switch
-                    {
-                        "worker" => ChannelMode.Worker,
-                        "shared" => ChannelMode.Shared,
-                        "rpc" => ChannelMode.Rpc,
-                        var other => throw new ArgumentException($"--channel: '{other}' is not worker, shared or rpc"),
-                    };
-                    break;
-                case "--server": o.Server = LoopbackAddress(Value()); break;
-                case "--ovmf": o.OvmfFile = Value(); break;
-                case "--image-size": o.ImageSize = Int(arg, Value(), 1, 64 * 1024 * 1024); break;
-                case "--keyset": o.Keyset = Value(); break;
-                case "--keys": o.KeysFile = Value(); break;
-                case "--server-log": o.ServerLogLevel = Level(Value()); break;
-                case "--repo": repo = Value(); break;
-                case "--json": o.Json = true; break;
-                default: throw new ArgumentException($"unknown option '{arg}'");
-            }
+            var error = parsed.Errors[0];
+            throw new ArgumentException(error.SymbolResult is OptionResult { Tokens.Count: 0, IdentifierToken: { } given }
+                ? $"{given.Value} needs a value"
+                : error.Message);
         }
+
+        var o = new LoadTestOptions();
+        int IntOf(Option<string> option, int current, int min, int max) =>
+            parsed.GetValue(option) is { } text ? Int(option.Name, text, min, max) : current;
+        o.Concurrency = IntOf(s.Concurrency, o.Concurrency, 1, MaxConcurrency);
+        o.Launches = IntOf(s.Launches, o.Launches, 1, MaxLaunches);
+        o.Warmup = IntOf(s.Warmup, o.Warmup, 0, MaxLaunches);
+        o.Duration = TimeSpan.FromSeconds(IntOf(s.Duration, (int)o.Duration.TotalSeconds, 1, (int)MaxDuration.TotalSeconds));
+        int? pool = parsed.GetValue(s.Pool) is { } poolText ? Int(s.Pool.Name, poolText, 1, MaxConcurrency) : null;
+        if (parsed.GetValue(s.Platform) is { } platform)
+            o.Platforms = platform.ToLowerInvariant() switch
+            {
+                "csv" => [PlatformKind.Csv],
+                "sev" => [PlatformKind.Sev],
+                "both" => [PlatformKind.Csv, PlatformKind.Sev],
+                var other => throw new ArgumentException($"--platform: '{other}' is not csv, sev or both"),
+            };
+        if (parsed.GetValue(s.Channel) is { } channel)
+            o.Channel = channel.ToLowerInvariant() switch
+            {
+                "worker" => ChannelMode.Worker,
+                "shared" => ChannelMode.Shared,
+                "rpc" => ChannelMode.Rpc,
+                var other => throw new ArgumentException($"--channel: '{other}' is not worker, shared or rpc"),
+            };
+        if (parsed.GetValue(s.Server) is { } server)
+            o.Server = LoopbackAddress(server);
+        o.OvmfFile = parsed.GetValue(s.Ovmf);
+        o.ImageSize = IntOf(s.ImageSize, o.ImageSize, 1, 64 * 1024 * 1024);
+        o.Keyset = parsed.GetValue(s.Keyset) ?? o.Keyset;
+        o.KeysFile = parsed.GetValue(s.Keys);
+        if (parsed.GetValue(s.ServerLog) is { } level)
+            o.ServerLogLevel = Level(level);
+        string? repo = parsed.GetValue(s.Repo);
+        o.Json = parsed.GetValue(s.Json);
+
         if (o.Server is not null && o.OvmfFile is null)
             throw new ArgumentException("--server needs --ovmf: the image the server's keyset allows");
         if (o.Server is null && o.KeysFile is not null)

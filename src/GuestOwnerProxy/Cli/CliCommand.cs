@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -6,23 +7,62 @@ namespace GuestOwnerProxy.Cli;
 /// <summary>Where a command writes. Tests and the client command use it to keep stdout exact.</summary>
 public sealed record CliContext(TextWriter Out, TextWriter Err);
 
-/// <summary>One <c>gop</c> command (possibly two words: "cert show").</summary>
+/// <summary>
+/// One <c>gop</c> command (possibly two words: "cert show"). It declares its options and arguments as
+/// System.CommandLine symbols; <see cref="GopCommandLine"/> builds the command tree from them, parses,
+/// and calls <see cref="RunAsync"/> only for a command line without parse errors.
+/// </summary>
 public abstract class CliCommand
 {
     /// <summary>"digest", "cert show", "client GetBundle".</summary>
     public abstract string Name { get; }
 
-    /// <summary>One line for the overview.</summary>
+    /// <summary>One line for the overview and the parent command's list.</summary>
     public abstract string Summary { get; }
 
-    /// <summary>Full help: synopsis and options.</summary>
-    public abstract string Help { get; }
+    /// <summary>What the command does, shown under the summary by <c>--help</c>; options are described on the options.</summary>
+    public abstract string Details { get; }
 
-    public abstract IReadOnlyList<OptionSpec> Options { get; }
+    /// <summary>The options and positional arguments, in the order help lists them.</summary>
+    public abstract IEnumerable<Symbol> Symbols { get; }
 
-    public abstract Task<int> RunAsync(CommandArguments args, CliContext context);
+    public abstract Task<int> RunAsync(ParseResult args, CliContext context);
 
     protected static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
+
+    /// <summary>The value of an option that this command needs only in some cases (so not marked required for the parser).</summary>
+    protected string Require(ParseResult args, Option<string> option) => CliOptions.Require(Name, args, option);
+}
+
+/// <summary>
+/// The kinds of option every command uses, so the spelling rules live in one place: a value option takes
+/// exactly one value and may be given once; a repeated option takes one value per occurrence; a flag none.
+/// Values stay strings: the commands parse them with <see cref="CliParse"/>, whose errors name the option.
+/// </summary>
+public static class CliOptions
+{
+    public static Option<string> Value(string name, string helpName, string description, bool required = false, params string[] aliases) =>
+        new(name, aliases) { HelpName = helpName, Description = description, Required = required };
+
+    public static Option<string[]> Repeated(string name, string helpName, string description, bool required = false) =>
+        new(name) { HelpName = helpName, Description = description, Required = required, AllowMultipleArgumentsPerToken = false };
+
+    public static Option<bool> Flag(string name, string description, params string[] aliases) =>
+        new(name, aliases) { Description = description };
+
+    /// <summary><c>--platform csv|sev</c>; completion offers the names <see cref="CliParse.PlatformName"/> prints.</summary>
+    public static Option<string> Platform(string description, bool required = true, string name = "--platform")
+    {
+        var option = Value(name, "csv|sev", description, required);
+        option.CompletionSources.Add(CliParse.PlatformNames.ToArray());
+        return option;
+    }
+
+    /// <summary>A value the parser could not demand (it is needed only with some other options).</summary>
+    public static string Require(string command, ParseResult args, Option<string> option) =>
+        args.GetValue(option) ?? throw new CliUsageException($"gop {command}: missing required option '{option.Name}'");
+
+    public static bool Given(ParseResult args, Option option) => args.GetResult(option) is { Implicit: false };
 }
 
 public static class CliJson

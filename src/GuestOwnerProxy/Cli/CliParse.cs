@@ -36,6 +36,9 @@ public static class CliParse
 
     public static string PlatformName(PlatformKind kind) => kind == PlatformKind.Csv ? "csv" : "sev";
 
+    /// <summary>Every platform's name, for completion and help.</summary>
+    public static IEnumerable<string> PlatformNames => Enum.GetValues<PlatformKind>().Select(PlatformName);
+
     /// <summary>Hex bytes of an exact length (public values only: the text is quoted in the error).</summary>
     public static byte[] Hex(string command, string option, string text, int? length = null)
     {

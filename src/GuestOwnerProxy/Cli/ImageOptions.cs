@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
@@ -11,73 +12,56 @@ namespace GuestOwnerProxy.Cli;
 /// A cmdline file loses exactly one trailing newline ("\n" or "\r\n"), the rule the server applies to
 /// <c>cmdline_file</c> in keysets.json (Hygon's helper drops the file's last byte); nothing else is trimmed.
 /// </summary>
-public static class ImageOptions
+public sealed class ImageOptions
 {
-    public const string Ovmf = "--ovmf";
-    public const string Kernel = "--kernel";
-    public const string Initrd = "--initrd";
-    public const string Cmdline = "--cmdline";
-    public const string CmdlineFile = "--cmdline-file";
-    public const string NoKernelHashes = "--no-kernel-hashes";
+    public Option<string> Ovmf { get; } = CliOptions.Value("--ovmf", "F", "firmware image exactly as QEMU loads it");
+    public Option<string> Kernel { get; } = CliOptions.Value("--kernel", "F", "direct-boot kernel; measured in the kernel hashes table (QEMU kernel-hashes=on)");
+    public Option<string> Initrd { get; } = CliOptions.Value("--initrd", "F", "initrd (needs --kernel; absent = SHA-256 of empty input)");
+    public Option<string> Cmdline { get; } = CliOptions.Value("--cmdline", "STR", "the exact -append string (QEMU adds the terminating NUL)");
+    public Option<string> CmdlineFile { get; } = CliOptions.Value("--cmdline-file", "F",
+        "the command line read from F; exactly one trailing newline (\"\\n\" or \"\\r\\n\") is removed, as Hygon's helper does; all other whitespace is kept");
+    public Option<bool> NoKernelHashes { get; } = CliOptions.Flag("--no-kernel-hashes", "QEMU runs without kernel-hashes=on: the digest covers the OVMF alone");
 
-    public static IReadOnlyList<OptionSpec> Specs { get; } =
-    [
-        new(OptionKind.Single, Ovmf),
-        new(OptionKind.Single, Kernel),
-        new(OptionKind.Single, Initrd),
-        new(OptionKind.Single, Cmdline),
-        new(OptionKind.Single, CmdlineFile),
-        new(OptionKind.Flag, NoKernelHashes),
-    ];
+    public IEnumerable<Symbol> Symbols => [Ovmf, Kernel, Initrd, Cmdline, CmdlineFile, NoKernelHashes];
 
     public const string Usage =
         "--ovmf F [--kernel F] [--initrd F] [--cmdline STR | --cmdline-file F] [--no-kernel-hashes]";
 
-    public const string Help =
-        """
-          --ovmf F            firmware image exactly as QEMU loads it
-          --kernel F          direct-boot kernel; measured in the kernel hashes table (QEMU kernel-hashes=on)
-          --initrd F          initrd (needs --kernel; absent = SHA-256 of empty input)
-          --cmdline STR       the exact -append string (QEMU adds the terminating NUL)
-          --cmdline-file F    the command line read from F; exactly one trailing newline ("\n" or "\r\n")
-                              is removed, as Hygon's helper does; all other whitespace is kept
-          --no-kernel-hashes  QEMU runs without kernel-hashes=on: the digest covers the OVMF alone
-        """;
-
-    public static bool Given(CommandArguments args) => args.Has(Ovmf);
+    public bool Given(ParseResult args) => CliOptions.Given(args, Ovmf);
 
     /// <summary>The image, with files checked up front so errors name the option and the file.</summary>
-    public static LaunchImage Read(CommandArguments args)
+    public LaunchImage Read(string command, ParseResult args)
     {
-        string command = args.Command;
-        string ovmf = args.Require(Ovmf);
-        CliFiles.RequireExists(command, Ovmf, ovmf);
-        string? kernel = args.Value(Kernel);
-        string? initrd = args.Value(Initrd);
+        string ovmf = CliOptions.Require(command, args, Ovmf);
+        CliFiles.RequireExists(command, Ovmf.Name, ovmf);
+        string? kernel = args.GetValue(Kernel);
+        string? initrd = args.GetValue(Initrd);
+        string? cmdlineText = args.GetValue(Cmdline);
+        string? cmdlineFile = args.GetValue(CmdlineFile);
         if (kernel is not null)
-            CliFiles.RequireExists(command, Kernel, kernel);
+            CliFiles.RequireExists(command, Kernel.Name, kernel);
         if (initrd is not null)
-            CliFiles.RequireExists(command, Initrd, initrd);
-        if (args.Has(Cmdline) && args.Has(CmdlineFile))
-            throw new CliUsageException($"gop {command}: give either {Cmdline} or {CmdlineFile}, not both");
-        bool noHashes = args.Flag(NoKernelHashes);
-        if (kernel is null && !noHashes && (initrd is not null || args.Has(Cmdline) || args.Has(CmdlineFile)))
+            CliFiles.RequireExists(command, Initrd.Name, initrd);
+        if (cmdlineText is not null && cmdlineFile is not null)
+            throw new CliUsageException($"gop {command}: give either {Cmdline.Name} or {CmdlineFile.Name}, not both");
+        bool noHashes = args.GetValue(NoKernelHashes);
+        if (kernel is null && !noHashes && (initrd is not null || cmdlineText is not null || cmdlineFile is not null))
             throw new CliUsageException(
-                $"gop {command}: {(initrd is not null ? Initrd : args.Has(Cmdline) ? Cmdline : CmdlineFile)} is measured only with {Kernel} (the kernel hashes table); add {Kernel} or drop it");
+                $"gop {command}: {(initrd is not null ? Initrd.Name : cmdlineText is not null ? Cmdline.Name : CmdlineFile.Name)} is measured only with {Kernel.Name} (the kernel hashes table); add {Kernel.Name} or drop it");
 
         byte[]? cmdline = null;
-        if (args.Value(Cmdline) is { } text)
-            cmdline = Encoding.UTF8.GetBytes(text);
-        else if (args.Value(CmdlineFile) is { } file)
+        if (cmdlineText is not null)
+            cmdline = Encoding.UTF8.GetBytes(cmdlineText);
+        else if (cmdlineFile is not null)
         {
-            CliFiles.RequireExists(command, CmdlineFile, file);
+            CliFiles.RequireExists(command, CmdlineFile.Name, cmdlineFile);
             try
             {
-                cmdline = ImageDigestCache.ReadCmdline(new ImageDefinition("cli", ovmf, kernel, initrd, null, file, null));
+                cmdline = ImageDigestCache.ReadCmdline(new ImageDefinition("cli", ovmf, kernel, initrd, null, cmdlineFile, null));
             }
             catch (CryptoFormatException ex)
             {
-                throw new CliUsageException($"gop {command}: {CmdlineFile}: {ex.Message}", ex);
+                throw new CliUsageException($"gop {command}: {CmdlineFile.Name}: {ex.Message}", ex);
             }
         }
         return new LaunchImage(ovmf, kernel, initrd, cmdline, noHashes ? false : null);

@@ -53,10 +53,10 @@ public sealed class ClientDefaults
     public PlatformKind? ConfiguredPlatform =>
         _config.TryGetValue(KeyPlatform, out var p) ? CliParse.Platform(_command, p.Value) : null;
 
-    /// <summary>argv, then <paramref name="variable"/>, then the config file's <paramref name="key"/>, then <paramref name="constant"/>.</summary>
-    public int Resolve(CommandArguments args, string option, string variable, string key, int constant)
+    /// <summary>argv (<paramref name="fromArgs"/>), then <paramref name="variable"/>, then the config file's <paramref name="key"/>, then <paramref name="constant"/>.</summary>
+    public int Resolve(string? fromArgs, string option, string variable, string key, int constant)
     {
-        if (args.Value(option) is { } fromArgs)
+        if (fromArgs is not null)
             return CliParse.Int32(_command, option, fromArgs);
         if (_environment(variable) is { Length: > 0 } fromEnvironment)
             return CliParse.Int32(_command, $"environment {variable}", fromEnvironment);
@@ -70,9 +70,9 @@ public sealed class ClientDefaults
     /// file's platform=, else /opt/sev when it holds the files needed, else /opt/csv; neither is an error
     /// naming both.
     /// </summary>
-    public string PlatformDirectory(CommandArguments args, IReadOnlyList<(string File, string Option)> needed)
+    public string PlatformDirectory(string? platform, IReadOnlyList<(string File, string Option)> needed)
     {
-        var forced = args.Value("--platform") is { } p ? CliParse.Platform(_command, p) : ConfiguredPlatform;
+        var forced = platform is not null ? CliParse.Platform(_command, platform) : ConfiguredPlatform;
         if (forced is { } kind)
             return Root + (kind == PlatformKind.Csv ? "/opt/csv" : "/opt/sev");
         string[] candidates = [Root + "/opt/sev", Root + "/opt/csv"];

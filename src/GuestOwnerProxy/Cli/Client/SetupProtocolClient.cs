@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Net.Client;
@@ -63,6 +64,14 @@ public static class ClientProtocols
         KeyBroker => new KeyBrokerProtocolClient(server),
         _ => throw CliParse.Bad(command, "--protocol", $"'{protocol}' is not a protocol (setup, keybroker)"),
     };
+
+    /// <summary><c>--protocol setup|keybroker</c>; completion offers both. The value is checked by <see cref="Create"/>.</summary>
+    public static Option<string> Option(string description)
+    {
+        var option = CliOptions.Value("--protocol", $"{Setup}|{KeyBroker}", description);
+        option.CompletionSources.Add(new[] { Setup, KeyBroker });
+        return option;
+    }
 
     /// <summary>"host:port" as grpc.insecure_channel takes it becomes http://host:port (h2c); URLs are used as given.</summary>
     public static string Address(string server) =>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 namespace GuestOwnerProxy.Cli.Commands;
 
 /// <summary><c>gop cert show FILE</c>: what a CSV or SEV certificate (or a chain file) contains.</summary>
@@ -5,28 +6,26 @@ public sealed class CertShowCommand : CliCommand
 {
     public override string Name => "cert show";
     public override string Summary => "describe a CSV/SEV certificate or every certificate of a chain file";
-    public override string Help =>
+    public override string Details =>
         """
-        usage: gop cert show FILE [--json]
-
         Describes each certificate in FILE: platform (from the algorithm and curve ids, never the size),
         format, usage, version, API, algorithm, public key, user id / key ids, signature slots and SHA-256.
         Accepts single certificates (2084-byte platform, 832-byte CSV HRK/HSK, 832/1600-byte AMD ARK/ASK)
         and concatenations: hsk_cek (2916), cert_chain (6252), PDH ‖ chain (8336), full exports (10000, 11536).
-
-          --json  one JSON array with an object per certificate
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } = [new(OptionKind.Flag, "--json")];
+    private readonly Argument<string> _file = new("FILE") { Description = "certificate or chain file" };
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "one JSON array with an object per certificate");
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_file, _json];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals("file");
-        string path = args.Positionals[0];
+        string path = args.GetValue(_file)!;
         var entries = CertificateFile.Read(Name, "FILE", path);
         var described = entries.Select(CertificateDescription.Describe).ToList();
 
-        if (args.Flag("--json"))
+        if (args.GetValue(_json))
         {
             CliJson.Write(context.Out, described.Select(d => d.ToDictionary(kv => kv.Key, kv => kv.Value)).ToList());
             return Task.FromResult(ExitCodes.Success);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GuestOwnerProxy.Crypto.Csv;
 using GuestOwnerProxy.Crypto.Sev;
 
@@ -8,38 +9,32 @@ public sealed class CertVerifyCommand : CliCommand
 {
     public override string Name => "cert verify";
     public override string Summary => "check one certificate's signature by a signer certificate; exit 1 when invalid";
-    public override string Help =>
+    public override string Details =>
         """
-        usage: gop cert verify --signer SIGNER FILE [--json]
-
         Exits 0 when FILE carries a valid signature by SIGNER's key, 1 when it does not, 2 when the files
         cannot be read or parsed or cannot be compared (different platforms). Each file holds one certificate.
         CSV: SM2 with the signer's user id as the SM2 ID, slots matched by the signer's usage (HSK→CEK,
         CEK→PEK, OCA→PEK, PEK→PDH, HRK→HSK, HRK self). SEV: ECDSA or RSA-PSS per slot, ASK→CEK RSA-PSS,
         ARK→ASK. Give the same file twice for a self-signature.
-
-          --signer F  the certificate whose key made the signature
-          --json      machine-readable output
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(OptionKind.Single, "--signer"),
-        new(OptionKind.Flag, "--json"),
-    ];
+    private readonly Argument<string> _file = new("FILE") { Description = "the certificate whose signature is checked" };
+    private readonly Option<string> _signer = CliOptions.Value("--signer", "F", "the certificate whose key made the signature", required: true);
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "machine-readable output");
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_file, _signer, _json];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals("file");
-        string signerPath = args.Require("--signer");
-        string subjectPath = args.Positionals[0];
+        string signerPath = args.GetValue(_signer)!;
+        string subjectPath = args.GetValue(_file)!;
         var signer = CertificateFile.ReadSingle(Name, "--signer", signerPath);
         var subject = CertificateFile.ReadSingle(Name, "FILE", subjectPath);
 
         var (valid, reason) = Verify(subject, signer);
         string subjectName = CertificateFile.Describe(subject);
         string signerName = CertificateFile.Describe(signer);
-        if (args.Flag("--json"))
+        if (args.GetValue(_json))
         {
             CliJson.Write(context.Out, new
             {

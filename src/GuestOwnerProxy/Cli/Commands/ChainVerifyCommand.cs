@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Csv;
@@ -11,48 +12,33 @@ public sealed class ChainVerifyCommand : CliCommand
 {
     public override string Name => "chain verify";
     public override string Summary => "verify PDH ← PEK ← OCA/CEK ← HSK/ASK ← pinned root; exit 1 naming the broken link";
-    public override string Help =>
+    public override string Details =>
         """
-        usage: gop chain verify --chain F [--pdh F] [--hsk-cek F]... [--ask-ark F]... [--intermediate F]...
-                                [--root F]... [--allow-root FINGERPRINT]... [--platform csv|sev] [--json]
-
         Verifies the platform's certificate chain with the same code the server uses
         (CsvPlatformProfile / SevPlatformProfile.VerifyChain). CSV: HRK (pinned) → HSK → CEK → PEK,
         OCA → PEK, PEK → PDH, with the HSK and signed CEK from an hsk_cek file. SEV: ARK (pinned per CPU
         generation) → ASK → CEK → PEK, OCA → PEK, PEK → PDH; a full export (sevctl export --full) carries
         its own ASK and ARK. Roots count only when their SHA-256 is a built-in pin or given with --allow-root.
         Prints the verified links, the root and the chip id; on failure "chain broken at <link>: <reason>", exit 1.
-
-          --chain F             cert_chain.cert (PEK ‖ OCA ‖ CEK), PDH ‖ PEK ‖ OCA ‖ CEK, or a full export
-                                (SEV PDH ‖ ... ‖ ASK ‖ ARK; CSV PDH ‖ ... ‖ HSK ‖ HRK)
-          --pdh F               pdh.cert (optional when --chain is a full export)
-          --hsk-cek F           CSV: hsk_cek file from Hygon's key server (HSK ‖ signed CEK); repeatable
-          --ask-ark F           SEV: ASK, ASK ‖ ARK or ASK-signed CEK from AMD's key server; repeatable
-          --intermediate F      any intermediate file (same as the two above); repeatable
-          --root F              root certificate (Hygon HRK, AMD ARK); repeatable
-          --allow-root FP       also trust the root with this SHA-256 fingerprint (lab or simulator roots)
-          --platform csv|sev    override the platform detected from the PDH
-          --json                machine-readable output
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(OptionKind.Single, "--chain"),
-        new(OptionKind.Single, "--pdh"),
-        new(OptionKind.Multiple, "--hsk-cek"),
-        new(OptionKind.Multiple, "--ask-ark"),
-        new(OptionKind.Multiple, "--intermediate"),
-        new(OptionKind.Multiple, "--root"),
-        new(OptionKind.Multiple, "--allow-root"),
-        new(OptionKind.Single, "--platform"),
-        new(OptionKind.Flag, "--json"),
-    ];
+    private readonly Option<string> _chain = CliOptions.Value("--chain", "F",
+        "cert_chain.cert (PEK ‖ OCA ‖ CEK), PDH ‖ PEK ‖ OCA ‖ CEK, or a full export (SEV PDH ‖ ... ‖ ASK ‖ ARK; CSV PDH ‖ ... ‖ HSK ‖ HRK)", required: true);
+    private readonly Option<string> _pdh = CliOptions.Value("--pdh", "F", "pdh.cert (optional when --chain is a full export)");
+    private readonly Option<string[]> _hskCek = CliOptions.Repeated("--hsk-cek", "F", "CSV: hsk_cek file from Hygon's key server (HSK ‖ signed CEK); repeatable");
+    private readonly Option<string[]> _askArk = CliOptions.Repeated("--ask-ark", "F", "SEV: ASK, ASK ‖ ARK or ASK-signed CEK from AMD's key server; repeatable");
+    private readonly Option<string[]> _intermediate = CliOptions.Repeated("--intermediate", "F", "any intermediate file (same as the two above); repeatable");
+    private readonly Option<string[]> _root = CliOptions.Repeated("--root", "F", "root certificate (Hygon HRK, AMD ARK); repeatable");
+    private readonly Option<string[]> _allowRoot = CliOptions.Repeated("--allow-root", "FINGERPRINT", "also trust the root with this SHA-256 fingerprint (lab or simulator roots)");
+    private readonly Option<string> _platform = CliOptions.Platform("override the platform detected from the PDH", required: false);
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "machine-readable output");
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_chain, _pdh, _hskCek, _askArk, _intermediate, _root, _allowRoot, _platform, _json];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals();
-        string chainPath = args.Require("--chain");
-        string? pdhPath = args.Value("--pdh");
+        string chainPath = args.GetValue(_chain)!;
+        string? pdhPath = args.GetValue(_pdh);
 
         // Parse every file first, so a malformed one is reported by name (exit 2) before verification.
         var chainEntries = CertificateFile.Read(Name, "--chain", chainPath);
@@ -64,19 +50,19 @@ public sealed class ChainVerifyCommand : CliCommand
             pdh = pdhEntry.Bytes;
         }
 
-        var platform = args.Value("--platform") is { } p
+        var platform = args.GetValue(_platform) is { } p
             ? CliParse.Platform(Name, p)
             : (pdhPath is not null ? CertificateFile.ReadSingle(Name, "--pdh", pdhPath) : chainEntries[0]).Platform;
 
         var intermediates = new List<byte[]>();
-        foreach (var option in new[] { "--hsk-cek", "--ask-ark", "--intermediate" })
+        foreach (var option in new[] { _hskCek, _askArk, _intermediate })
         {
-            foreach (var path in args.Values(option))
-                intermediates.Add(Concat(CertificateFile.Read(Name, option, path)));
+            foreach (var path in args.GetValue(option) ?? [])
+                intermediates.Add(Concat(CertificateFile.Read(Name, option.Name, path)));
         }
-        var roots = args.Values("--root").Select(path => CertificateFile.ReadSingle(Name, "--root", path).Bytes).ToList();
+        var roots = (args.GetValue(_root) ?? []).Select(path => CertificateFile.ReadSingle(Name, "--root", path).Bytes).ToList();
         var allowed = new List<string>();
-        foreach (var text in args.Values("--allow-root"))
+        foreach (var text in args.GetValue(_allowRoot) ?? [])
             allowed.Add(TrustLoader.NormalizeFingerprint(text)
                 ?? throw CliParse.Bad(Name, "--allow-root", $"'{text}' is not a SHA-256 fingerprint (64 hex digits)"));
 
@@ -100,7 +86,7 @@ public sealed class ChainVerifyCommand : CliCommand
         }
         catch (ChainVerificationException ex)
         {
-            if (args.Flag("--json"))
+            if (args.GetValue(_json))
                 CliJson.Write(context.Out, new { valid = false, platform = CliParse.PlatformName(platform), link = ex.Link, reason = ex.Reason });
             else
                 context.Out.WriteLine($"chain broken at {ex.Link}: {ex.Reason}");
@@ -112,7 +98,7 @@ public sealed class ChainVerifyCommand : CliCommand
             throw new CliUsageException($"gop {Name}: {ex.Message} ({files}, platform {CliParse.PlatformName(platform)})", ex);
         }
 
-        if (args.Flag("--json"))
+        if (args.GetValue(_json))
         {
             CliJson.Write(context.Out, new
             {

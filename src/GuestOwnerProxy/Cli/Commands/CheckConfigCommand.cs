@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 using GuestOwnerProxy.Server.Configuration;
@@ -10,49 +11,38 @@ public sealed class CheckConfigCommand : CliCommand
 {
     public override string Name => "check-config";
     public override string Summary => "validate keysets.json/keys.json offline and print the digests the server will accept";
-    public override string Help =>
+    public override string Details =>
         """
-        usage: gop check-config [-c keysets.json] [-k keys.json] [-u] [--environment NAME] [--appsettings FILE] [--json]
-
         Loads both files with the server's configuration loader (the same validation as at start-up and on
         reload) and prints every keyset: platform, policies, API and build rules, key ids (never key values),
         and the launch digests the server will accept per platform, including the digests it computes
         for allowed_images. Warnings go to stderr. Exit 0 when valid, 2 with every problem (file, keyset,
         field) when not.
 
-          -c, --config F    keysets file (default keysets.json)
-          -k, --keyfile F   keys file (default keys.json)
-          -u, --unsafe      validate as for a server started with --unsafe (keysets without digests allowed)
-          --environment E   settings as the server of environment E reads them (default: ASPNETCORE_ENVIRONMENT /
-                            DOTNET_ENVIRONMENT, else Production): appsettings.json and appsettings.E.json
-                            beside the gop binary, then GuestOwnerProxy__* environment variables
-          --appsettings F   one more settings file on top (like a deployment's appsettings override)
-          --json            machine-readable output
-
         The settings' Trust section (RootFiles, ExtraRootFingerprints, IntermediateFiles/Directories) is
         loaded with the server's TrustLoader and reported; their paths are relative to the working directory,
         as for the server. KeysetsFile/KeysFile from the settings apply unless -c/-k are given.
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(OptionKind.Single, "--config", "-c"),
-        new(OptionKind.Single, "--keyfile", "-k"),
-        new(OptionKind.Flag, "--unsafe", "-u"),
-        new(OptionKind.Flag, "--json"),
-        new(OptionKind.Single, "--environment"),
-        new(OptionKind.Single, "--appsettings"),
-    ];
+    private readonly Option<string> _config = CliOptions.Value("--config", "F", "keysets file (default keysets.json)", aliases: "-c");
+    private readonly Option<string> _keyFile = CliOptions.Value("--keyfile", "F", "keys file (default keys.json)", aliases: "-k");
+    private readonly Option<bool> _unsafe = CliOptions.Flag("--unsafe", "validate as for a server started with --unsafe (keysets without digests allowed)", "-u");
+    private readonly Option<string> _environment = CliOptions.Value("--environment", "E",
+        "settings as the server of environment E reads them (default: ASPNETCORE_ENVIRONMENT / DOTNET_ENVIRONMENT, else Production): "
+        + "appsettings.json and appsettings.E.json beside the gop binary, then GuestOwnerProxy__* environment variables");
+    private readonly Option<string> _appSettings = CliOptions.Value("--appsettings", "F", "one more settings file on top (like a deployment's appsettings override)");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "machine-readable output");
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_config, _keyFile, _unsafe, _environment, _appSettings, _json];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals();
         var (options, sources, environment) = Settings(args);
-        if (args.Value("--config") is { } keysetsFile)
+        if (args.GetValue(_config) is { } keysetsFile)
             options.KeysetsFile = keysetsFile;
-        if (args.Value("--keyfile") is { } keysFile)
+        if (args.GetValue(_keyFile) is { } keysFile)
             options.KeysFile = keysFile;
-        if (args.Flag("--unsafe"))
+        if (args.GetValue(_unsafe))
             options.Unsafe = true;
 
         ConfigurationLoadResult result;
@@ -72,7 +62,7 @@ public sealed class CheckConfigCommand : CliCommand
 
         var configuration = result.Configuration;
         var keysets = configuration.Keysets.Values.OrderBy(k => k.Id, StringComparer.Ordinal).ToList();
-        if (args.Flag("--json"))
+        if (args.GetValue(_json))
         {
             CliJson.Write(context.Out, new
             {
@@ -161,9 +151,9 @@ public sealed class CheckConfigCommand : CliCommand
     /// The GuestOwnerProxy section as the server would bind it: appsettings.json and appsettings.{environment}.json
     /// beside the binary (the server's content root), an optional extra file, then environment variables.
     /// </summary>
-    private (GuestOwnerProxyOptions Options, List<string> Sources, string Environment) Settings(CommandArguments args)
+    private (GuestOwnerProxyOptions Options, List<string> Sources, string Environment) Settings(ParseResult args)
     {
-        string environment = args.Value("--environment")
+        string environment = args.GetValue(_environment)
             ?? NonEmpty(System.Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"))
             ?? NonEmpty(System.Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT"))
             ?? "Production";
@@ -178,7 +168,7 @@ public sealed class CheckConfigCommand : CliCommand
                 sources.Add(path);
             }
         }
-        if (args.Value("--appsettings") is { } extra)
+        if (args.GetValue(_appSettings) is { } extra)
         {
             CliFiles.RequireExists(Name, "--appsettings", extra);
             builder.AddJsonFile(Path.GetFullPath(extra), optional: false, reloadOnChange: false);

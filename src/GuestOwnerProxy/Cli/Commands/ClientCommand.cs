@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Buffers.Text;
 using System.Text;
 using Grpc.Core;
@@ -42,84 +43,62 @@ public sealed class ClientCommand : CliCommand
         : "gop-client.py GetSecret: send the measurement, write secret_header.txt/secret_data.txt";
 
     private const string Shared = """
-          Both GetBundle and GetSecret accept all of these options and ignore those that do not apply, so one
-          wrapper line serves both. Files, API version and build id when not given (kata passes only SERVER PATH,
-          and -c/-i/-m to GetSecret):
-            -k/-t      /opt/sev/pdh.cert and /opt/sev/cert_chain.cert if they exist, else /opt/csv/...
-                       (--platform, or platform= in the client config, forces one; GOP_CLIENT_ROOT prefixes /opt)
-            --api-major/--api-minor/--build
-                       argv, else the environment (GOP_API_MAJOR, GOP_API_MINOR, GOP_BUILD_ID), else the client
-                       config file (/etc/gop/client.conf, or GOP_CLIENT_CONFIG; key=value lines: api_major,
-                       api_minor, build_id, platform; # comments), else gop-client.py's constants
-          """;
+        Both GetBundle and GetSecret accept all of the options below and ignore those that do not apply, so one
+        wrapper line serves both. Files, API version and build id when not given (kata passes only SERVER PATH,
+        and -c/-i/-m to GetSecret):
+          -k/-t      /opt/sev/pdh.cert and /opt/sev/cert_chain.cert if they exist, else /opt/csv/...
+                     (--platform, or platform= in the client config, forces one; GOP_CLIENT_ROOT prefixes /opt)
+          --api-major/--api-minor/--build
+                     argv, else the environment (GOP_API_MAJOR, GOP_API_MINOR, GOP_BUILD_ID), else the client
+                     config file (/etc/gop/client.conf, or GOP_CLIENT_CONFIG; key=value lines: api_major,
+                     api_minor, build_id, platform; # comments), else gop-client.py's constants
+        """;
 
-    public override string Help => (_operation == ClientOperation.GetBundle
+    public override string Details => (_operation == ClientOperation.GetBundle
         ? """
-          usage: gop client GetBundle [-t CERT_CHAIN] [-k PDH] [-p POLICY] [--platform sev|csv] [--protocol setup|keybroker] SERVER PATH
-
           Drop-in for `gop-client.py GetBundle SERVER PATH`. Reads the platform's pdh.cert and cert_chain.cert,
           calls /Setup/GetLaunchBundle over h2c (SERVER is host:port, e.g. localhost:50051), writes
           PATH/godh.txt and PATH/launch_blob.txt as base64 text (fields the server already sent as base64
           text, the CSV bundle encoding, are written unchanged; raw fields are base64-encoded) and prints
           exactly "PATH/godh.txt,PATH/launch_blob.txt,<ConnectionId>". On a gRPC error: "GRPC Error: <details>"
           on stderr, exit 1. Unreadable files: exit 2.
-
-            -t CERT_CHAIN        default: cert_chain.cert of the probed platform directory (below)
-            -k PDH               default: pdh.cert of the probed platform directory
-            -p POLICY            guest policy (default 0)
-            --platform sev|csv   use /opt/sev or /opt/csv for the default files instead of probing
-            --protocol P         wire protocol: setup (default, the original /Setup service) or keybroker
-                                 (simple-kbs keybroker.KeyBrokerService: the chain goes as one base64 PDH ‖ chain
-                                 file, the third output field is the UUID launch id)
           """
         : $"""
-          usage: gop client GetSecret [-c CONNECTION_ID] [-i KEYSET_ID] [-m MEASUREMENT_B64] [-p POLICY]
-                                      [--api-major N] [--api-minor N] [--build N] [--fw-digest B64] [--protocol setup|keybroker] SERVER PATH
-
           Drop-in for `gop-client.py GetSecret ... SERVER PATH`. Sends the measurement (base64 of the 48 bytes
           from QMP query-sev-launch-measure) to /Setup/GetLaunchSecret, writes PATH/secret_header.txt and
           PATH/secret_data.txt (base64) and prints exactly "<header b64>,<data b64>,{SecretGpa}".
           On a gRPC error: "GRPC Error: <details>" on stderr (e.g. MEASUREMENT INVALID), exit 1.
+          """) + Environment.NewLine + Environment.NewLine + Shared;
 
-            -c CONNECTION_ID     from GetBundle's output (default {DefaultConnectionId}, as the script)
-            -i KEYSET_ID         keyset in keysets.json (default {DefaultKeysetId})
-            -m MEASUREMENT_B64   launch measurement (default: the script's placeholder, which never verifies)
-            -p POLICY            guest policy (default 0)
-            --api-major N        firmware API major sent to the server (last resort {DefaultApiMajor}, gop-client.py hw_api_major)
-            --api-minor N        firmware API minor (last resort {DefaultApiMinor}, hw_api_minor)
-            --build N            firmware build id (last resort {DefaultBuildId}, hw_build_id)
-            --fw-digest B64      keybroker only: the launch digest as the host computed it (FwDigest; the
-                                 server accepts it only when it is one of the keyset's digests)
-            --protocol P         setup (default) or keybroker (-c is then the UUID launch id; the request asks
-                                 for the keyset bundle as kata does: Format JSON, SecretType bundle, Id = keyset)
-          """) + Environment.NewLine + Shared;
+    // Both operations accept every option of both (and ignore those that do not apply), so one kata wrapper
+    // line can pass the same flags to GetBundle and GetSecret.
+    private readonly Argument<string> _server = new("SERVER") { Description = "the server, host:port (h2c) or a URL" };
+    private readonly Argument<string> _path = new("PATH") { Description = "the VM's directory for the output files" };
+    private readonly Option<string> _chain = CliOptions.Value("-t", "CERT_CHAIN", "GetBundle: cert_chain.cert (default: that of the probed platform directory)");
+    private readonly Option<string> _pdh = CliOptions.Value("-k", "PDH", "GetBundle: pdh.cert (default: that of the probed platform directory)");
+    private readonly Option<string> _policy = CliOptions.Value("-p", "POLICY", $"guest policy (default {DefaultPolicy})");
+    private readonly Option<string> _platform = CliOptions.Platform("GetBundle: use /opt/sev or /opt/csv for the default files instead of probing", required: false);
+    private readonly Option<string> _protocol = ClientProtocols.Option(
+        "wire protocol: setup (default, the original /Setup service) or keybroker (simple-kbs keybroker.KeyBrokerService: "
+        + "the chain goes as one base64 PDH ‖ chain file, the third output field of GetBundle is the UUID launch id, which "
+        + "GetSecret takes as -c; GetSecret asks for the keyset bundle as kata does: Format JSON, SecretType bundle, Id = keyset)");
+    private readonly Option<string> _connection = CliOptions.Value("-c", "CONNECTION_ID", $"GetSecret: from GetBundle's output (default {DefaultConnectionId}, as the script)");
+    private readonly Option<string> _keyset = CliOptions.Value("-i", "KEYSET_ID", $"GetSecret: keyset in keysets.json (default {DefaultKeysetId})");
+    private readonly Option<string> _measurement = CliOptions.Value("-m", "MEASUREMENT_B64", "GetSecret: launch measurement (default: the script's placeholder, which never verifies)");
+    private readonly Option<string> _apiMajor = CliOptions.Value("--api-major", "N", $"GetSecret: firmware API major sent to the server (last resort {DefaultApiMajor}, gop-client.py hw_api_major)");
+    private readonly Option<string> _apiMinor = CliOptions.Value("--api-minor", "N", $"GetSecret: firmware API minor (last resort {DefaultApiMinor}, hw_api_minor)");
+    private readonly Option<string> _build = CliOptions.Value("--build", "N", $"GetSecret: firmware build id (last resort {DefaultBuildId}, hw_build_id)");
+    private readonly Option<string> _fwDigest = CliOptions.Value("--fw-digest", "B64",
+        "GetSecret, keybroker only: the launch digest as the host computed it (FwDigest; the server accepts it only when it is one of the keyset's digests)");
 
-    /// <summary>
-    /// Both operations accept every option of both (and ignore those that do not apply), so one kata wrapper
-    /// line can pass the same flags to GetBundle and GetSecret.
-    /// </summary>
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(OptionKind.Single, "-t"),
-        new(OptionKind.Single, "-k"),
-        new(OptionKind.Single, "-p"),
-        new(OptionKind.Single, "--platform"),
-        new(OptionKind.Single, "--protocol"),
-        new(OptionKind.Single, "-c"),
-        new(OptionKind.Single, "-i"),
-        new(OptionKind.Single, "-m"),
-        new(OptionKind.Single, "--api-major"),
-        new(OptionKind.Single, "--api-minor"),
-        new(OptionKind.Single, "--build"),
-        new(OptionKind.Single, "--fw-digest"),
-    ];
+    public override IEnumerable<Symbol> Symbols =>
+        [_server, _path, _chain, _pdh, _policy, _platform, _protocol, _connection, _keyset, _measurement, _apiMajor, _apiMinor, _build, _fwDigest];
 
-    public override async Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override async Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals("server", "path");
-        string server = args.Positionals[0];
-        string path = args.Positionals[1];
-        string protocol = args.Value("--protocol") ?? ClientProtocols.Setup;
+        string server = args.GetValue(_server)!;
+        string path = args.GetValue(_path)!;
+        string protocol = args.GetValue(_protocol) ?? ClientProtocols.Setup;
         var defaults = ClientDefaults.Load(Name);
         try
         {
@@ -134,15 +113,15 @@ public sealed class ClientCommand : CliCommand
         }
     }
 
-    private async Task<int> GetBundleAsync(CommandArguments args, ClientDefaults defaults, string protocol, string server, string path, CliContext context)
+    private async Task<int> GetBundleAsync(ParseResult args, ClientDefaults defaults, string protocol, string server, string path, CliContext context)
     {
         var needed = new List<(string File, string Option)>();
-        if (args.Value("-k") is null) needed.Add(("pdh.cert", "-k"));
-        if (args.Value("-t") is null) needed.Add(("cert_chain.cert", "-t"));
-        string? root = needed.Count > 0 ? defaults.PlatformDirectory(args, needed) : null;
-        string pdhPath = args.Value("-k") ?? $"{root}/pdh.cert";
-        string chainPath = args.Value("-t") ?? $"{root}/cert_chain.cert";
-        int policy = args.Int("-p", DefaultPolicy);
+        if (args.GetValue(_pdh) is null) needed.Add(("pdh.cert", _pdh.Name));
+        if (args.GetValue(_chain) is null) needed.Add(("cert_chain.cert", _chain.Name));
+        string? root = needed.Count > 0 ? defaults.PlatformDirectory(args.GetValue(_platform), needed) : null;
+        string pdhPath = args.GetValue(_pdh) ?? $"{root}/pdh.cert";
+        string chainPath = args.GetValue(_chain) ?? $"{root}/cert_chain.cert";
+        int policy = Policy(args);
         byte[] pdh = ReadInput(pdhPath, "-k");
         byte[] chain = ReadInput(chainPath, "-t");
 
@@ -160,19 +139,19 @@ public sealed class ClientCommand : CliCommand
         return ExitCodes.Success;
     }
 
-    private async Task<int> GetSecretAsync(CommandArguments args, ClientDefaults defaults, string protocol, string server, string path, CliContext context)
+    private async Task<int> GetSecretAsync(ParseResult args, ClientDefaults defaults, string protocol, string server, string path, CliContext context)
     {
-        string measurementText = args.Value("-m") ?? DefaultMeasurement;
+        string measurementText = args.GetValue(_measurement) ?? DefaultMeasurement;
         byte[] measurement = CliParse.Base64(Name, "-m", measurementText);
         var query = new SecretQuery(
             measurement,
-            args.Value("-c") ?? DefaultConnectionId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            defaults.Resolve(args, "--api-major", ClientDefaults.ApiMajorVariable, ClientDefaults.KeyApiMajor, DefaultApiMajor),
-            defaults.Resolve(args, "--api-minor", ClientDefaults.ApiMinorVariable, ClientDefaults.KeyApiMinor, DefaultApiMinor),
-            defaults.Resolve(args, "--build", ClientDefaults.BuildIdVariable, ClientDefaults.KeyBuildId, DefaultBuildId),
-            args.Int("-p", DefaultPolicy),
-            args.Value("-i") ?? DefaultKeysetId,
-            args.Value("--fw-digest") is { } fw ? CliParse.Base64(Name, "--fw-digest", fw) : null);
+            args.GetValue(_connection) ?? DefaultConnectionId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            defaults.Resolve(args.GetValue(_apiMajor), _apiMajor.Name, ClientDefaults.ApiMajorVariable, ClientDefaults.KeyApiMajor, DefaultApiMajor),
+            defaults.Resolve(args.GetValue(_apiMinor), _apiMinor.Name, ClientDefaults.ApiMinorVariable, ClientDefaults.KeyApiMinor, DefaultApiMinor),
+            defaults.Resolve(args.GetValue(_build), _build.Name, ClientDefaults.BuildIdVariable, ClientDefaults.KeyBuildId, DefaultBuildId),
+            Policy(args),
+            args.GetValue(_keyset) ?? DefaultKeysetId,
+            args.GetValue(_fwDigest) is { } fw ? CliParse.Base64(Name, "--fw-digest", fw) : null);
         if (protocol == ClientProtocols.Setup && !int.TryParse(query.ConnectionId, out _))
             throw CliParse.Bad(Name, "-c", $"'{query.ConnectionId}' is not an integer connection id");
         if (protocol == ClientProtocols.Setup && query.FwDigest is not null)
@@ -192,6 +171,9 @@ public sealed class ClientCommand : CliCommand
         context.Out.Write($"{header},{data},{SecretGpa}\n");
         return ExitCodes.Success;
     }
+
+    private int Policy(ParseResult args) =>
+        args.GetValue(_policy) is { } text ? CliParse.Int32(Name, _policy.Name, text) : DefaultPolicy;
 
     /// <summary>
     /// The text QEMU reads: a field that already is base64 text (the CSV bundle encoding) is kept byte for

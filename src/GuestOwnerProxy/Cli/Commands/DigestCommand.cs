@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 
@@ -15,37 +16,28 @@ public sealed class DigestCommand : CliCommand
 
     public override string Name => "digest";
     public override string Summary => "launch digest of an OVMF image (and kernel/initrd/cmdline when measured)";
-    public override string Help =>
-        $"""
-        usage: gop digest --platform csv|sev {ImageOptions.Usage} [--base64] [--json]
-
+    public override string Details =>
+        """
         Prints the launch digest LD = H(OVMF ‖ padded kernel hashes table), H = SM3 (csv) or SHA-256 (sev),
         as lowercase hex (or base64 with --base64). --json adds the kernel hashes table entries and the
         OVMF footer facts (kernel hashes area, secret area, SEV-ES reset address).
-
-          --platform csv|sev  which firmware hash to use
-        {ImageOptions.Help}
-          --base64            print the digest as base64 (allowed_digests accepts both)
-          --json              machine-readable output
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(OptionKind.Single, "--platform"),
-        .. ImageOptions.Specs,
-        new(OptionKind.Flag, "--base64"),
-        new(OptionKind.Flag, "--json"),
-    ];
+    private readonly Option<string> _platform = CliOptions.Platform("which firmware hash to use");
+    private readonly ImageOptions _image = new();
+    private readonly Option<bool> _base64 = CliOptions.Flag("--base64", "print the digest as base64 (allowed_digests accepts both)");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "machine-readable output");
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_platform, .. _image.Symbols, _base64, _json];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals();
-        var platform = CliParse.Platform(Name, args.Require("--platform"));
-        var image = ImageOptions.Read(args);
+        var platform = CliParse.Platform(Name, args.GetValue(_platform)!);
+        var image = _image.Read(Name, args);
         var result = ImageOptions.Compute(Name, platform, image);
-        string digest = args.Flag("--base64") ? Convert.ToBase64String(result.Digest) : Hex(result.Digest);
+        string digest = args.GetValue(_base64) ? Convert.ToBase64String(result.Digest) : Hex(result.Digest);
 
-        if (!args.Flag("--json"))
+        if (!args.GetValue(_json))
         {
             context.Out.WriteLine(digest);
             return Task.FromResult(ExitCodes.Success);

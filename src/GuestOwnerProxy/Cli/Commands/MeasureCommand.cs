@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 
@@ -8,41 +9,31 @@ public sealed class MeasureCommand : CliCommand
 {
     public override string Name => "measure";
     public override string Summary => "expected LAUNCH_MEASURE value for a TIK, firmware facts, digest and mnonce";
-    public override string Help =>
-        $"""
-        usage: gop measure --platform csv|sev --tik HEX|@FILE --api-major N --api-minor N --build N --policy N
-                           (--digest HEX | {ImageOptions.Usage}) --mnonce HEX [--variant NAME]... [--blob] [--json]
-
+    public override string Details =>
+        """
         Prints the expected 32-byte measure as hex. With one formula (always on sev, or one --variant) the
         output is the hex alone; with several (csv default: csv-no-build, csv-build8, csv-build32) one line
         per formula: "<formula> <hex>". A formula that cannot encode the values (API/build above 255 in a
         one-byte field) is reported as not applicable. --blob prints base64(measure ‖ mnonce) instead, the
-        48-byte value QMP query-sev-launch-measure returns.
-
-        {MeasurementOptions.Help}
-          --mnonce HEX        the firmware's 16-byte nonce (the last 16 bytes of the measurement blob)
-          --blob              print base64(measure ‖ mnonce) per formula instead of the measure's hex
-        {ImageOptions.Help}
+        48-byte value QMP query-sev-launch-measure returns. The expected digest is --digest or the image options.
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        .. MeasurementOptions.Specs,
-        new(OptionKind.Single, "--mnonce"),
-        new(OptionKind.Flag, "--blob"),
-    ];
+    private readonly MeasurementOptions _measurement = new();
+    private readonly Option<string> _mnonce = CliOptions.Value("--mnonce", "HEX", "the firmware's 16-byte nonce (the last 16 bytes of the measurement blob)", required: true);
+    private readonly Option<bool> _blob = CliOptions.Flag("--blob", "print base64(measure ‖ mnonce) per formula instead of the measure's hex");
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [.. _measurement.Symbols, _mnonce, _blob];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals();
-        var platform = CliParse.Platform(Name, args.Require("--platform"));
-        var tik = CliParse.Key(Name, "--tik", args.Require("--tik"));
-        var parameters = MeasurementOptions.Parameters(args);
-        var mnonce = CliParse.Hex(Name, "--mnonce", args.Require("--mnonce"), LaunchMeasurement.MnonceSize);
-        var formulas = MeasurementOptions.Formulas(args, platform);
-        var digest = MeasurementOptions.Digests(args, platform, allowMany: false)[0];
+        var platform = CliParse.Platform(Name, args.GetValue(_measurement.Platform)!);
+        var tik = CliParse.Key(Name, "--tik", args.GetValue(_measurement.Tik)!);
+        var parameters = _measurement.Parameters(Name, args);
+        var mnonce = CliParse.Hex(Name, "--mnonce", args.GetValue(_mnonce)!, LaunchMeasurement.MnonceSize);
+        var formulas = _measurement.Formulas(Name, args, platform);
+        var digest = _measurement.Digests(Name, args, platform, allowMany: false)[0];
         var crypto = LaunchCrypto.For(platform);
-        bool blob = args.Flag("--blob");
+        bool blob = args.GetValue(_blob);
 
         var results = new List<(MeasurementFormula Formula, byte[]? Measure, string? Error)>();
         foreach (var formula in formulas)
@@ -63,7 +54,7 @@ public sealed class MeasureCommand : CliCommand
 
         string Render(byte[] measure) => blob ? Convert.ToBase64String([.. measure, .. mnonce]) : Hex(measure);
 
-        if (args.Flag("--json"))
+        if (args.GetValue(_measurement.Json))
         {
             CliJson.Write(context.Out, new
             {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
@@ -9,56 +10,41 @@ public sealed class SecretBuildCommand : CliCommand
 {
     public override string Name => "secret build";
     public override string Summary => "build a LAUNCH_SECRET packet (base64 header and data) from TEK, TIK, measure and files";
-    public override string Help =>
+    public override string Details =>
         """
-        usage: gop secret build --platform csv|sev --tek HEX|@F --tik HEX|@F --measurement BASE64
-                                --secret GUID:FILE [--secret GUID:FILE]... [--iv HEX] [--area-size N] [--json]
-
         Builds the secret table (header GUID 1e74f542-..., unpadded length field, entries GUID ‖ u32 length ‖
         FILE bytes, zero padded to 16) and encrypts it: SM4-CTR/HMAC-SM3 (csv) or AES-128-CTR/HMAC-SHA256
         (sev). Prints two lines: base64 of the 52-byte packet header, then base64 of the encrypted data
         (the packet-header and secret arguments of QMP sev-inject-launch-secret). The plaintext and keys
         are never printed.
-
-          --tek HEX|@F        the session's TEK (32 hex digits, or a file with 16 raw bytes or hex text)
-          --tik HEX|@F        the session's TIK
-          --measurement B64   base64 of the 32-byte measure, or of the whole 48-byte measurement blob
-          --secret GUID:FILE  one table entry: its GUID and a file with its data; repeatable
-                              (e6f5a162-d67f-4750-a67c-5d065f2a9910 = keyset bundle for the offline KBC,
-                               736869e5-84f0-4973-92ec-06879ce3da0b = disk passphrase)
-          --iv HEX            the 16-byte IV (default: random)
-          --area-size N       OVMF secret area size the padded table must fit (default 3072)
-          --json              {"header": ..., "data": ..., "tableLength": ..., "paddedLength": ...}
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(OptionKind.Single, "--platform"),
-        new(OptionKind.Single, "--tek"),
-        new(OptionKind.Single, "--tik"),
-        new(OptionKind.Single, "--measurement"),
-        new(OptionKind.Multiple, "--secret"),
-        new(OptionKind.Single, "--iv"),
-        new(OptionKind.Single, "--area-size"),
-        new(OptionKind.Flag, "--json"),
-    ];
+    private readonly Option<string> _platform = CliOptions.Platform("platform of the launch");
+    private readonly Option<string> _tek = CliOptions.Value("--tek", "HEX|@F", "the session's TEK (32 hex digits, or a file with 16 raw bytes or hex text)", required: true);
+    private readonly Option<string> _tik = CliOptions.Value("--tik", "HEX|@F", "the session's TIK", required: true);
+    private readonly Option<string> _measurement = CliOptions.Value("--measurement", "B64", "base64 of the 32-byte measure, or of the whole 48-byte measurement blob", required: true);
+    private readonly Option<string[]> _secret = CliOptions.Repeated("--secret", "GUID:FILE",
+        "one table entry: its GUID and a file with its data; repeatable (e6f5a162-d67f-4750-a67c-5d065f2a9910 = keyset bundle "
+        + "for the offline KBC, 736869e5-84f0-4973-92ec-06879ce3da0b = disk passphrase)", required: true);
+    private readonly Option<string> _iv = CliOptions.Value("--iv", "HEX", "the 16-byte IV (default: random)");
+    private readonly Option<string> _areaSize = CliOptions.Value("--area-size", "N", $"OVMF secret area size the padded table must fit (default {SecretTable.DefaultAreaSize})");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "{\"header\": ..., \"data\": ..., \"tableLength\": ..., \"paddedLength\": ...}");
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_platform, _tek, _tik, _measurement, _secret, _iv, _areaSize, _json];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals();
-        var platform = CliParse.Platform(Name, args.Require("--platform"));
-        var measurement = CliParse.Base64(Name, "--measurement", args.Require("--measurement"));
+        var platform = CliParse.Platform(Name, args.GetValue(_platform)!);
+        var measurement = CliParse.Base64(Name, "--measurement", args.GetValue(_measurement)!);
         if (measurement.Length is not (LaunchMeasurement.MeasureSize or LaunchMeasurement.Size))
             throw CliParse.Bad(Name, "--measurement",
                 $"{measurement.Length} bytes; give the 32-byte measure or the 48-byte measurement blob (measure ‖ mnonce)");
         var measure = measurement[..LaunchMeasurement.MeasureSize];
-        byte[]? iv = args.Value("--iv") is { } ivText ? CliParse.Hex(Name, "--iv", ivText, SecretPacket.IvSize) : null;
-        int areaSize = args.Int("--area-size", SecretTable.DefaultAreaSize);
+        byte[]? iv = args.GetValue(_iv) is { } ivText ? CliParse.Hex(Name, "--iv", ivText, SecretPacket.IvSize) : null;
+        int areaSize = args.GetValue(_areaSize) is { } size ? CliParse.Int32(Name, "--area-size", size) : SecretTable.DefaultAreaSize;
         if (areaSize <= 0)
             throw CliParse.Bad(Name, "--area-size", $"{areaSize} is not a positive size");
-        var secrets = args.Values("--secret");
-        if (secrets.Count == 0)
-            throw new CliUsageException($"gop {Name}: missing required option '--secret' (GUID:FILE)");
+        var secrets = args.GetValue(_secret)!;
 
         var table = new SecretTable();
         byte[] tek = [], tik = [], plain = [];
@@ -84,8 +70,8 @@ public sealed class SecretBuildCommand : CliCommand
                     CryptographicOperations.ZeroMemory(data);
                 }
             }
-            tek = CliParse.Key(Name, "--tek", args.Require("--tek"));
-            tik = CliParse.Key(Name, "--tik", args.Require("--tik"));
+            tek = CliParse.Key(Name, "--tek", args.GetValue(_tek)!);
+            tik = CliParse.Key(Name, "--tik", args.GetValue(_tik)!);
             try
             {
                 plain = table.Build(areaSize);
@@ -101,7 +87,7 @@ public sealed class SecretBuildCommand : CliCommand
                 : SecretPacket.Create(crypto, tek, tik, measure, plain, SystemRandomSource.Instance);
             string header = Convert.ToBase64String(packet.Header);
             string encrypted = Convert.ToBase64String(packet.Data);
-            if (args.Flag("--json"))
+            if (args.GetValue(_json))
             {
                 CliJson.Write(context.Out, new
                 {

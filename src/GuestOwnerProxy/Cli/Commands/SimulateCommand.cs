@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Grpc.Core;
@@ -20,12 +21,8 @@ public sealed class SimulateCommand : CliCommand
 
     public override string Name => "simulate";
     public override string Summary => "play a whole launch with the software CSV/SEV firmware against a running server";
-    public override string Help =>
-        $"""
-        usage: gop simulate --server HOST:PORT --platform csv|sev [--keyset ID] [--policy N]
-                            [{ImageOptions.Usage}] [--seed development|random]
-                            [--csv-variant no-build|build8|build32] [--protocol setup|keybroker] [--secret-guid GUID]
-
+    public override string Details =>
+        """
         Runs the launch a kata host would, with the simulated firmware from GuestOwnerProxy.Platform, and
         prints each step: bundle (GetLaunchBundle), LAUNCH_START (the firmware checks the GODH, session blob
         and policy MAC), LAUNCH_UPDATE_DATA with the OVMF file and, when measured, the padded kernel hashes
@@ -34,60 +31,48 @@ public sealed class SimulateCommand : CliCommand
         the key values). Without --ovmf no data is measured (launch digest of empty input).
         Exit 0 when the guest received at least one key; 1 when the server or the firmware refused
         (GRPC Error / firmware error printed); 2 for bad arguments or files.
-
-          --server HOST:PORT   the running server (h2c)
-          --platform csv|sev   which firmware to simulate
-          --keyset ID          keyset to ask for (default KEYSET-1)
-          --policy N           guest policy (default 0)
-          --seed development   the fixed development seed, whose roots the Development server configuration
-                               trusts (default); random = fresh keys the server will not trust
-          --csv-variant V      measurement formula of the simulated CSV firmware (default build32, the one that covers the build id)
-          --secret-guid GUID   where the keyset's keys are expected: the keyset's secret-guid in keysets.json
-                               (default the well-known bundle GUID e6f5a162-...; the server does not say).
-                               With --protocol keybroker the bundle is requested at this GUID. Keys are counted
-                               in every entry whose payload is the key JSON object, wherever it is
-          --protocol P         setup (default: /Setup, PDH and cert_chain sent separately) or keybroker
-                               (simple-kbs keybroker.KeyBrokerService as kata calls it: the full chain export
-                               as one base64 file, a UUID launch id, the firmware's launch digest as FwDigest
-                               and the keyset bundle requested as Format JSON / SecretType bundle)
-        {ImageOptions.Help}
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(OptionKind.Single, "--server"),
-        new(OptionKind.Single, "--platform"),
-        new(OptionKind.Single, "--keyset"),
-        new(OptionKind.Single, "--policy"),
-        new(OptionKind.Single, "--seed"),
-        new(OptionKind.Single, "--csv-variant"),
-        new(OptionKind.Single, "--protocol"),
-        new(OptionKind.Single, "--secret-guid"),
-        .. ImageOptions.Specs,
-    ];
+    private readonly Option<string> _server = CliOptions.Value("--server", "HOST:PORT", "the running server (h2c)", required: true);
+    private readonly Option<string> _platform = CliOptions.Platform("which firmware to simulate");
+    private readonly Option<string> _keyset = CliOptions.Value("--keyset", "ID", $"keyset to ask for (default {ClientCommand.DefaultKeysetId})");
+    private readonly Option<string> _policy = CliOptions.Value("--policy", "N", "guest policy (default 0)");
+    private readonly Option<string> _seed = CliOptions.Value("--seed", "development|random",
+        "development: the fixed development seed, whose roots the Development server configuration trusts (default); random: fresh keys the server will not trust");
+    private readonly Option<string> _csvVariant = CliOptions.Value("--csv-variant", "no-build|build8|build32", "measurement formula of the simulated CSV firmware (default build32, the one that covers the build id)");
+    private readonly Option<string> _protocol = ClientProtocols.Option(
+        "setup (default: /Setup, PDH and cert_chain sent separately) or keybroker (simple-kbs keybroker.KeyBrokerService as kata calls it: "
+        + "the full chain export as one base64 file, a UUID launch id, the firmware's launch digest as FwDigest and the keyset bundle "
+        + "requested as Format JSON / SecretType bundle)");
+    private readonly Option<string> _secretGuid = CliOptions.Value("--secret-guid", "GUID",
+        "where the keyset's keys are expected: the keyset's secret-guid in keysets.json (default the well-known bundle GUID e6f5a162-...; "
+        + "the server does not say). With --protocol keybroker the bundle is requested at this GUID. Keys are counted in every entry "
+        + "whose payload is the key JSON object, wherever it is");
+    private readonly ImageOptions _image = new();
 
-    public override async Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_server, _platform, _keyset, _policy, .. _image.Symbols, _seed, _csvVariant, _protocol, _secretGuid];
+
+    public override async Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals();
-        string server = args.Require("--server");
-        var kind = CliParse.Platform(Name, args.Require("--platform"));
-        string keyset = args.Value("--keyset") ?? ClientCommand.DefaultKeysetId;
-        uint policy = args.Value("--policy") is { } p ? CliParse.UInt32(Name, "--policy", p) : 0u;
-        byte[]? seed = (args.Value("--seed") ?? "development").ToLowerInvariant() switch
+        string server = args.GetValue(_server)!;
+        var kind = CliParse.Platform(Name, args.GetValue(_platform)!);
+        string keyset = args.GetValue(_keyset) ?? ClientCommand.DefaultKeysetId;
+        uint policy = args.GetValue(_policy) is { } p ? CliParse.UInt32(Name, "--policy", p) : 0u;
+        byte[]? seed = (args.GetValue(_seed) ?? "development").ToLowerInvariant() switch
         {
             "development" => SoftwarePlatformSeeds.DevelopmentSeed,
             "random" => null,
             var other => throw CliParse.Bad(Name, "--seed", $"'{other}' is not a seed (development or random)"),
         };
-        var variant = (args.Value("--csv-variant") ?? "build32").ToLowerInvariant() switch
+        var variant = (args.GetValue(_csvVariant) ?? "build32").ToLowerInvariant() switch
         {
             "no-build" or "csv-no-build" => CsvMeasurementVariant.NoBuild,
             "build8" or "csv-build8" => CsvMeasurementVariant.Build8,
             "build32" or "csv-build32" => CsvMeasurementVariant.Build32,
             var other => throw CliParse.Bad(Name, "--csv-variant", $"'{other}' is not a variant (no-build, build8, build32)"),
         };
-        var secretGuid = args.Value("--secret-guid") is { } g ? CliParse.Guid(Name, "--secret-guid", g) : KnownGuids.KeysetBundle;
-        LaunchImage? image = ImageOptions.Given(args) ? ImageOptions.Read(args) : null;
+        var secretGuid = args.GetValue(_secretGuid) is { } g ? CliParse.Guid(Name, "--secret-guid", g) : KnownGuids.KeysetBundle;
+        LaunchImage? image = _image.Given(args) ? _image.Read(Name, args) : null;
         LaunchDigestResult? expected = image is null ? null : ImageOptions.Compute(Name, kind, image);
         var output = context.Out;
 
@@ -96,7 +81,7 @@ public sealed class SimulateCommand : CliCommand
 
         try
         {
-            string protocol = args.Value("--protocol") ?? ClientProtocols.Setup;
+            string protocol = args.GetValue(_protocol) ?? ClientProtocols.Setup;
             bool keyBroker = protocol == ClientProtocols.KeyBroker;
             using var client = ClientProtocols.Create(Name, protocol, server);
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 
@@ -8,43 +9,33 @@ public sealed class VerifyMeasurementCommand : CliCommand
 {
     public override string Name => "verify-measurement";
     public override string Summary => "check a LAUNCH_MEASURE blob against expected digest(s); exit 1 when it does not match";
-    public override string Help =>
-        $"""
-        usage: gop verify-measurement --platform csv|sev --tik HEX|@FILE --measurement BASE64
-                                      (--digest HEX ... | {ImageOptions.Usage})
-                                      --api-major N --api-minor N --build N --policy N [--variant NAME]... [--json]
-
+    public override string Details =>
+        """
         Verifies the 48-byte measurement (measure ‖ mnonce, base64 as QMP query-sev-launch-measure prints it)
-        against every candidate digest under every formula, in constant time. Prints "match: formula <name>,
-        digest <hex>" and exits 0, or "no match" and exits 1.
-
-          --measurement B64   base64 of the 48-byte LAUNCH_MEASURE blob
-        {MeasurementOptions.Help}
-        {ImageOptions.Help}
+        against every candidate digest (--digest, repeatable, or the image options) under every formula, in
+        constant time. Prints "match: formula <name>, digest <hex>" and exits 0, or "no match" and exits 1.
         """;
 
-    public override IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        .. MeasurementOptions.Specs,
-        new(OptionKind.Single, "--measurement"),
-    ];
+    private readonly MeasurementOptions _measurement = new();
+    private readonly Option<string> _blob = CliOptions.Value("--measurement", "B64", "base64 of the 48-byte LAUNCH_MEASURE blob", required: true);
 
-    public override Task<int> RunAsync(CommandArguments args, CliContext context)
+    public override IEnumerable<Symbol> Symbols => [_blob, .. _measurement.Symbols];
+
+    public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        args.RequirePositionals();
-        var platform = CliParse.Platform(Name, args.Require("--platform"));
-        var tik = CliParse.Key(Name, "--tik", args.Require("--tik"));
-        var blob = CliParse.Base64(Name, "--measurement", args.Require("--measurement"));
+        var platform = CliParse.Platform(Name, args.GetValue(_measurement.Platform)!);
+        var tik = CliParse.Key(Name, "--tik", args.GetValue(_measurement.Tik)!);
+        var blob = CliParse.Base64(Name, "--measurement", args.GetValue(_blob)!);
         if (blob.Length != LaunchMeasurement.Size)
             throw CliParse.Bad(Name, "--measurement", $"{blob.Length} bytes, a measurement blob is {LaunchMeasurement.Size} (measure 32 ‖ mnonce 16)");
-        var parameters = MeasurementOptions.Parameters(args);
-        var formulas = MeasurementOptions.Formulas(args, platform);
-        var candidates = MeasurementOptions.Digests(args, platform, allowMany: true);
+        var parameters = _measurement.Parameters(Name, args);
+        var formulas = _measurement.Formulas(Name, args, platform);
+        var candidates = _measurement.Digests(Name, args, platform, allowMany: true);
 
         var match = MeasurementVerifier.Verify(LaunchCrypto.For(platform), tik, blob, parameters, candidates, formulas);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(tik);
 
-        if (args.Flag("--json"))
+        if (args.GetValue(_measurement.Json))
         {
             CliJson.Write(context.Out, new
             {
