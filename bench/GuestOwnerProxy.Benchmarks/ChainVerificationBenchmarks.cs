@@ -25,7 +25,7 @@ public class ChainVerificationBenchmarks
     {
         var kind = Chain == "csv" ? PlatformKind.Csv : PlatformKind.Sev;
         var platform = SimulatedFixtures.Create(kind, rsa4096: Chain == "sev-rsa4096");
-        _profile = PlatformProfiles.For(kind);
+        _profile = PlatformRegistry.Default.For(kind);
         _evidence = SimulatedFixtures.EvidenceOf(platform);
         _trust = SimulatedFixtures.TrustFor(platform);
     }

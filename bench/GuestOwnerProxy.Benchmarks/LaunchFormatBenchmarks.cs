@@ -21,7 +21,7 @@ public class LaunchFormatBenchmarks
     [Params(PlatformKind.Csv, PlatformKind.Sev)]
     public PlatformKind Platform { get; set; }
 
-    private ILaunchCrypto Crypto => LaunchCrypto.For(Platform);
+    private ILaunchCrypto Crypto => PlatformRegistry.Default.For(Platform).Crypto;
 
     [GlobalSetup]
     public void Setup()

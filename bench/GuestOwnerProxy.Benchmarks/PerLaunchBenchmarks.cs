@@ -32,7 +32,7 @@ public class PerLaunchBenchmarks
     public void Setup()
     {
         _platform = SimulatedFixtures.Create(Platform);
-        _profile = PlatformProfiles.For(Platform);
+        _profile = PlatformRegistry.Default.For(Platform);
         _evidence = SimulatedFixtures.EvidenceOf(_platform);
         _trust = SimulatedFixtures.TrustFor(_platform);
         var v = _platform.Version;

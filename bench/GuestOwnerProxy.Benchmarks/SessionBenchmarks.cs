@@ -19,7 +19,7 @@ public class SessionBenchmarks
     public void Setup()
     {
         var platform = SimulatedFixtures.Create(Platform);
-        _profile = PlatformProfiles.For(Platform);
+        _profile = PlatformRegistry.Default.For(Platform);
         _pdh = _profile.SelectPdh(SimulatedFixtures.EvidenceOf(platform));
     }
 

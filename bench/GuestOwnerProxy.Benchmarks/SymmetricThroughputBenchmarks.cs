@@ -22,7 +22,7 @@ public class SymmetricThroughputBenchmarks
     [Benchmark(Description = "digest 16 KiB (SM3 / SHA-256)")]
     public byte[] Digest16K()
     {
-        using var hash = LaunchCrypto.For(Platform).CreateDigest();
+        using var hash = PlatformRegistry.Default.For(Platform).Crypto.CreateDigest();
         hash.Append(_input);
         return hash.Finish();
     }
@@ -30,7 +30,7 @@ public class SymmetricThroughputBenchmarks
     [Benchmark(Description = "CTR 16 KiB (SM4 / AES-128)")]
     public byte[] Ctr16K()
     {
-        LaunchCrypto.For(Platform).CtrTransform(_key, _iv, _input, _output);
+        PlatformRegistry.Default.For(Platform).Crypto.CtrTransform(_key, _iv, _input, _output);
         return _output;
     }
 }

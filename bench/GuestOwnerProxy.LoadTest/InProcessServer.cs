@@ -33,7 +33,7 @@ public sealed class InProcessServer : IAsyncDisposable
     public string Address { get; }
     public LaunchExpectation Expectation { get; }
     public IReadOnlyList<string> RootFingerprints { get; }
-    public int LiveSessions => App.Services.GetRequiredService<ISessionStore>().Count;
+    public ValueTask<int> LiveSessionsAsync() => App.Services.GetRequiredService<ISessionStore>().CountAsync();
 
     public static async Task<InProcessServer> StartAsync(LoadTestOptions options)
     {

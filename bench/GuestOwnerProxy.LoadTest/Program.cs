@@ -71,7 +71,7 @@ try
     using var monitor = new ResourceMonitor();
     var result = await runner.RunAsync(options.Launches, options.Duration);
     var resources = monitor.Stop(result.Elapsed);
-    int? sessionsLeft = server?.LiveSessions;
+    int? sessionsLeft = server is null ? null : await server.LiveSessionsAsync();
 
     Report.Print(options, address, result, resources, sessionsLeft);
     if (options.Json)

@@ -6,7 +6,11 @@ namespace GuestOwnerProxy.Crypto.Common;
 /// <summary>What a platform sends to be trusted: its PDH and its certificate chain as exported
 /// (CSV/SEV <c>cert_chain.cert</c> = PEK ‖ OCA ‖ CEK; SEV <c>sevctl export --full</c> = PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK,
 /// in which case <see cref="PdhCertificate"/> may be empty and the PDH is taken from the chain).</summary>
-public sealed record PlatformEvidence(byte[] PdhCertificate, byte[] CertificateChain);
+public sealed record PlatformEvidence(byte[] PdhCertificate, byte[] CertificateChain)
+{
+    /// <summary>Every platform certificate (PDH, PEK, OCA, CEK, GODH) of both vendors has this size.</summary>
+    public const int CertificateSize = Csv.CsvCertificateLayout.Platform.Size;
+}
 
 /// <summary>
 /// The seam between the platform-independent flow and one platform's certificates and session
@@ -15,6 +19,9 @@ public sealed record PlatformEvidence(byte[] PdhCertificate, byte[] CertificateC
 public interface IPlatformProfile
 {
     PlatformKind Kind { get; }
+
+    /// <summary>The platform's one spelling (<see cref="PlatformNames"/>).</summary>
+    string Name => PlatformNames.Of(Kind);
 
     ILaunchCrypto Crypto { get; }
 

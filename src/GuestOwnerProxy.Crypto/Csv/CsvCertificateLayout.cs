@@ -5,7 +5,7 @@ namespace GuestOwnerProxy.Crypto.Csv;
 /// HSK, CEK and PEK. Every integer is little-endian; key coordinates and signature r/s sit
 /// little-endian in 72-byte fields of which only the first 32 bytes carry the value.
 /// </summary>
-public static class CsvCertificateLayout
+internal static class CsvCertificateLayout
 {
     /// <summary>Width of a coordinate / r / s field; only <see cref="ScalarSize"/> bytes are used.</summary>
     public const int FieldSize = 72;

@@ -82,8 +82,8 @@ public sealed class CsvSessionBuilder
             SessionMac(tik, policy, blob).CopyTo(blob, S.SessionMac);
 
             var (r, s) = Sm2.Sign(godhPrivate, Encoding.ASCII.GetBytes(S.GodhUserId), blob.AsSpan(0, S.SignedLength), random);
-            WriteLittleEndian(r, blob.AsSpan(S.SignatureR, S.SignatureScalarSize));
-            WriteLittleEndian(s, blob.AsSpan(S.SignatureS, S.SignatureScalarSize));
+            ByteOrder.CopyReversed(r, blob.AsSpan(S.SignatureR, S.SignatureScalarSize));
+            ByteOrder.CopyReversed(s, blob.AsSpan(S.SignatureS, S.SignatureScalarSize));
 
             return new LaunchSession(PlatformKind.Csv, godh.ToArray(), blob, policy, tek, tik);
         }
@@ -116,11 +116,5 @@ public sealed class CsvSessionBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(input, policy);
         blob[S.SessionMacStart..S.SessionMacEnd].CopyTo(input.AsSpan(4));
         return Sm3.Hmac(tik, input);
-    }
-
-    private static void WriteLittleEndian(ReadOnlySpan<byte> bigEndian, Span<byte> destination)
-    {
-        bigEndian.CopyTo(destination);
-        destination[..bigEndian.Length].Reverse();
     }
 }

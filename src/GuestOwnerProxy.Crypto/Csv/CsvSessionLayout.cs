@@ -8,7 +8,7 @@ public enum CsvSessionLayoutVersion
 }
 
 /// <summary>Byte offsets of the V1 CSV session blob (csv.md §3).</summary>
-public static class CsvSessionLayout
+internal static class CsvSessionLayout
 {
     public const int Size = 772;
     public const int Nonce = 0x000;

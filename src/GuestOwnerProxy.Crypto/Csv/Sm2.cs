@@ -42,9 +42,7 @@ public static class Sm2
         if (stray >= 0)
             throw new CryptoFormatException(
                 $"SM2 field has a non-zero byte 0x{field[ScalarSize + stray]:x2} at field offset {ScalarSize + stray}, beyond the {ScalarSize}-byte value");
-        var value = field[..ScalarSize].ToArray();
-        value.AsSpan().Reverse();
-        return value;
+        return ByteOrder.Reversed(field[..ScalarSize]);
     }
 
     /// <summary>Writes a 32-byte big-endian integer little-endian into a certificate field, zeroing the unused tail.</summary>
@@ -55,8 +53,7 @@ public static class Sm2
         if (field.Length < ScalarSize)
             throw new CryptoFormatException($"SM2 field must be at least {ScalarSize} bytes, got {field.Length}");
         field.Clear();
-        value.CopyTo(field);
-        field[..ScalarSize].Reverse();
+        ByteOrder.CopyReversed(value, field);
     }
 
     /// <summary>True when (x, y) (big-endian, 32 bytes each) is a finite point on sm2p256v1.</summary>
@@ -93,7 +90,7 @@ public static class Sm2
     public static AsymmetricCipherKeyPair GenerateKeyPair(IRandomSource random)
     {
         var generator = new ECKeyPairGenerator();
-        generator.Init(new ECKeyGenerationParameters(Domain, new RandomSourceSecureRandom(random)));
+        generator.Init(new ECKeyGenerationParameters(Domain, new CsvSecureRandom(random)));
         return generator.GenerateKeyPair();
     }
 
@@ -117,7 +114,7 @@ public static class Sm2
         IRandomSource random)
     {
         var signer = new SM2Signer(PlainDsaEncoding.Instance);
-        signer.Init(true, new ParametersWithID(new ParametersWithRandom(key, new RandomSourceSecureRandom(random)), userId.ToArray()));
+        signer.Init(true, new ParametersWithID(new ParametersWithRandom(key, new CsvSecureRandom(random)), userId.ToArray()));
         signer.BlockUpdate(message);
         var signature = signer.GenerateSignature();
         return (signature[..ScalarSize], signature[ScalarSize..]);
@@ -131,7 +128,7 @@ public static class Sm2
     public static byte[] Encrypt(ECPublicKeyParameters key, ReadOnlySpan<byte> plaintext, IRandomSource random)
     {
         var engine = new SM2Engine(SM2Engine.Mode.C1C3C2);
-        engine.Init(true, new ParametersWithRandom(key, new RandomSourceSecureRandom(random)));
+        engine.Init(true, new ParametersWithRandom(key, new CsvSecureRandom(random)));
         byte[] raw = engine.ProcessBlock(plaintext);
         try
         {

@@ -35,7 +35,11 @@ public sealed class SecretTable
     /// <summary>Unpadded length: what the header's length field says.</summary>
     public int Length => HeaderSize + _entries.Sum(e => EntryHeaderSize + e.Data.Length);
 
-    public int PaddedLength => (Length + 15) & ~15;
+    public int PaddedLength => PaddedLengthFor(_entries.Select(e => e.Data.Length));
+
+    /// <summary>The padded table size for entries of these payload lengths, without building it (configuration checks).</summary>
+    public static int PaddedLengthFor(IEnumerable<int> payloadLengths) =>
+        (HeaderSize + payloadLengths.Sum(n => EntryHeaderSize + n) + 15) & ~15;
 
     /// <summary>Serializes and pads the table. Refuses a table that would not fit the secret area.</summary>
     public byte[] Build(int areaSize = DefaultAreaSize)

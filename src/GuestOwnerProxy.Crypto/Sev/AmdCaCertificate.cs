@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Common;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Certificates;
@@ -42,8 +43,8 @@ public sealed class AmdCaCertificate
             throw new InvalidCertificateException(role, $"public exponent size {exponentBits} bits is out of range (1-{modulusBits})");
         ModulusBits = (int)modulusBits;
 
-        var modulus = ReverseToBigEndian(bytes.AsSpan(AmdCaCertificateLayout.Modulus(n), n));
-        var exponent = TrimLeadingZeros(ReverseToBigEndian(bytes.AsSpan(AmdCaCertificateLayout.Exponent, n)));
+        var modulus = ByteOrder.Reversed(bytes.AsSpan(AmdCaCertificateLayout.Modulus(n), n));
+        var exponent = TrimLeadingZeros(ByteOrder.Reversed(bytes.AsSpan(AmdCaCertificateLayout.Exponent, n)));
         if (modulus[0] == 0 || exponent.Length == 0)
             throw new InvalidCertificateException(role, "RSA key has a zero exponent or a modulus shorter than its declared size");
         // OpenSSL refuses even or tiny exponents at import time; reject them here so the failure is a format
@@ -52,7 +53,7 @@ public sealed class AmdCaCertificate
             throw new InvalidCertificateException(role,
                 $"RSA public exponent 0x{Convert.ToHexStringLower(exponent)} is invalid (must be odd and at least 3)");
         _key = new RSAParameters { Modulus = modulus, Exponent = exponent };
-        _signature = ReverseToBigEndian(bytes.AsSpan(AmdCaCertificateLayout.Signature(n), n));
+        _signature = ByteOrder.Reversed(bytes.AsSpan(AmdCaCertificateLayout.Signature(n), n));
 
         KeyId = bytes.AsSpan(AmdCaCertificateLayout.KeyId, AmdCaCertificateLayout.IdSize).ToArray();
         CertifyingId = bytes.AsSpan(AmdCaCertificateLayout.CertifyingId, AmdCaCertificateLayout.IdSize).ToArray();
@@ -153,13 +154,6 @@ public sealed class AmdCaCertificate
 
     public override string ToString() =>
         $"{Role}: AMD {SevIds.UsageName((uint)Usage)} RSA-{ModulusBits} key id {Convert.ToHexStringLower([.. KeyId])}";
-
-    internal static byte[] ReverseToBigEndian(ReadOnlySpan<byte> littleEndian)
-    {
-        var result = littleEndian.ToArray();
-        Array.Reverse(result);
-        return result;
-    }
 
     private static byte[] TrimLeadingZeros(byte[] value)
     {

@@ -2,7 +2,7 @@ namespace GuestOwnerProxy.Crypto.Sev;
 
 /// <summary>Byte layout of AMD's ARK/ASK certificate: a 64-byte header then exponent, modulus and
 /// signature, each as wide as the modulus and little-endian.</summary>
-public static class AmdCaCertificateLayout
+internal static class AmdCaCertificateLayout
 {
     public const int Version = 0;
     public const int KeyId = 4;

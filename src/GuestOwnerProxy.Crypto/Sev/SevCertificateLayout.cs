@@ -2,7 +2,7 @@ namespace GuestOwnerProxy.Crypto.Sev;
 
 /// <summary>Byte layout of the 2084-byte AMD SEV platform certificate (PDH, PEK, OCA, CEK, GODH).
 /// All integers and key/signature components are little-endian.</summary>
-public static class SevCertificateLayout
+internal static class SevCertificateLayout
 {
     public const int Size = 2084;
 

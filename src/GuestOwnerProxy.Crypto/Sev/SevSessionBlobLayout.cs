@@ -1,7 +1,7 @@
 namespace GuestOwnerProxy.Crypto.Sev;
 
 /// <summary>The 128-byte LAUNCH_START session blob: nonce ‖ wrap_tk ‖ wrap_iv ‖ wrap_mac ‖ policy_mac.</summary>
-public static class SevSessionBlobLayout
+internal static class SevSessionBlobLayout
 {
     public const int Nonce = 0;
     public const int NonceSize = 16;

@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Common;
 using System.Security.Cryptography;
 
 namespace GuestOwnerProxy.Crypto.Sev;
@@ -64,7 +65,7 @@ public static class SevSignatureVerifier
         if (n > slot.Data.Length)
             return false;
         // Stored little-endian in the low n bytes of the 512-byte area.
-        var signature = AmdCaCertificate.ReverseToBigEndian(slot.Data[..n]);
+        var signature = ByteOrder.Reversed(slot.Data[..n]);
         try
         {
             using var rsa = RSA.Create(key);

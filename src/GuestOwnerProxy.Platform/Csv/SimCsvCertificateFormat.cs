@@ -69,18 +69,12 @@ internal static class SimCsvFields
 {
     public static void WriteScalar(Span<byte> cert, int offset, ReadOnlySpan<byte> bigEndian32)
     {
-        Span<byte> field = cert.Slice(offset, SimCsvConstants.EccFieldSize);
-        field.Clear();
-        for (int i = 0; i < 32; i++)
-            field[i] = bigEndian32[31 - i];
+        LittleEndianField.Write(cert.Slice(offset, SimCsvConstants.EccFieldSize), bigEndian32[..32]);
     }
 
     public static byte[] ReadScalar(ReadOnlySpan<byte> cert, int offset)
     {
-        byte[] be = new byte[32];
-        for (int i = 0; i < 32; i++)
-            be[i] = cert[offset + 31 - i];
-        return be;
+        return LittleEndianField.Read(cert[offset..], 32);
     }
 
     public static void WriteUserId(Span<byte> cert, int lengthOffset, int idOffset, int capacity, string userId)

@@ -73,7 +73,7 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
         byte[] seed = SoftwarePlatformSeeds.Resolve(options.Seed);
         try
         {
-            SecureRandom Stream(string label) => new RandomSourceSecureRandom(new DeterministicRandomSource(seed, "csv/" + label));
+            SecureRandom Stream(string label) => new SimulatorSecureRandom(new DeterministicRandomSource(seed, "csv/" + label));
             byte[] KeyId(string label)
             {
                 var id = new byte[KeyIdSize];
@@ -136,7 +136,7 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
                 $"CSV LAUNCH_START GODH: user id \"{godh.UserId}\", expected \"{SimCsvSessionLayout.GodhUserId}\"");
 
         ReadOnlySpan<byte> blob = sessionBlob;
-        byte[] rs = [.. Reverse(blob.Slice(SimCsvSessionLayout.SigR, 32)), .. Reverse(blob.Slice(SimCsvSessionLayout.SigS, 32))];
+        byte[] rs = [.. LittleEndianField.Read(blob[SimCsvSessionLayout.SigR..], 32), .. LittleEndianField.Read(blob[SimCsvSessionLayout.SigS..], 32)];
         if (!Sm2Operations.Verify(godh.PublicKey, SimCsvSessionLayout.GodhUserId, blob[..SimCsvSessionLayout.SignedLength], rs))
             throw new FirmwareException(FirmwareError.BadSessionSignature,
                 $"CSV LAUNCH_START: session signature does not verify under the GODH key (SM2 ID \"{SimCsvSessionLayout.GodhUserId}\")");
@@ -219,13 +219,6 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
 
     private static ECPublicKeyParameters Public(AsymmetricCipherKeyPair key) => (ECPublicKeyParameters)key.Public;
     private static ECPrivateKeyParameters Private(AsymmetricCipherKeyPair key) => (ECPrivateKeyParameters)key.Private;
-
-    private static byte[] Reverse(ReadOnlySpan<byte> littleEndian)
-    {
-        byte[] be = littleEndian.ToArray();
-        Array.Reverse(be);
-        return be;
-    }
 
     private sealed class SoftwareCsvLaunch(SoftwareCsvPlatform platform, IRandomSource random, int areaSize,
         byte[] tek, byte[] tik, uint policy)

@@ -26,7 +26,7 @@ internal static class SimRsaKeys
         {
             try
             {
-                return Generate(bits, new RandomSourceSecureRandom(new DeterministicRandomSource(seedCopy, "sev/" + label)));
+                return Generate(bits, new SimulatorSecureRandom(new DeterministicRandomSource(seedCopy, "sev/" + label)));
             }
             finally
             {

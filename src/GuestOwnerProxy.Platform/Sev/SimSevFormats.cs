@@ -75,22 +75,3 @@ internal static class SimSevSessionLayout
     public const string KekLabel = "sev-kek";
     public const string KikLabel = "sev-kik";
 }
-
-internal static class LittleEndianField
-{
-    /// <summary>Writes a big-endian integer reversed into a zero-filled field.</summary>
-    public static void Write(Span<byte> field, ReadOnlySpan<byte> bigEndian)
-    {
-        field.Clear();
-        for (int i = 0; i < bigEndian.Length; i++)
-            field[i] = bigEndian[bigEndian.Length - 1 - i];
-    }
-
-    /// <summary>Reads <paramref name="size"/> little-endian bytes as a big-endian array.</summary>
-    public static byte[] Read(ReadOnlySpan<byte> field, int size)
-    {
-        byte[] be = field[..size].ToArray();
-        Array.Reverse(be);
-        return be;
-    }
-}

@@ -59,7 +59,7 @@ public sealed class SoftwareSevPlatform : ISoftwarePlatform
         byte[] seed = SoftwarePlatformSeeds.Resolve(options.Seed);
         try
         {
-            SecureRandom Stream(string label) => new RandomSourceSecureRandom(new DeterministicRandomSource(seed, "sev/" + label));
+            SecureRandom Stream(string label) => new SimulatorSecureRandom(new DeterministicRandomSource(seed, "sev/" + label));
             byte[] KeyId(string label)
             {
                 var id = new byte[KeyIdSize];

@@ -1,3 +1,5 @@
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Csv;
 using GuestOwnerProxy.Crypto.Sev;
 
@@ -14,7 +16,7 @@ public static class CertificateDescription
         Add("index", entry.Index);
         Add("offset", entry.Offset);
         Add("size", entry.Bytes.Length);
-        Add("platform", CliParse.PlatformName(entry.Platform));
+        Add("platform", PlatformNames.Of(entry.Platform));
         switch (entry.Certificate)
         {
             case CsvCertificate c:

@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Common;
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -5,7 +6,11 @@ using System.Text.Json;
 namespace GuestOwnerProxy.Cli;
 
 /// <summary>Where a command writes. Tests and the client command use it to keep stdout exact.</summary>
-public sealed record CliContext(TextWriter Out, TextWriter Err);
+public sealed record CliContext(TextWriter Out, TextWriter Err)
+{
+    /// <summary>The platforms every command works with (the built-in CSV and SEV profiles unless a host gives others).</summary>
+    public IPlatformRegistry Platforms { get; init; } = PlatformRegistry.Default;
+}
 
 /// <summary>
 /// One <c>gop</c> command (possibly two words: "cert show"). It declares its options and arguments as
@@ -54,7 +59,7 @@ public static class CliOptions
     public static Option<string> Platform(string description, bool required = true, string name = "--platform")
     {
         var option = Value(name, "csv|sev", description, required);
-        option.CompletionSources.Add(CliParse.PlatformNames.ToArray());
+        option.CompletionSources.Add(Enum.GetValues<PlatformKind>().Select(PlatformNames.Of).ToArray());
         return option;
     }
 

@@ -27,17 +27,9 @@ public static class CliParse
         throw Bad(command, option, $"'{text}' is not a 32-bit unsigned integer (decimal or 0x hex)");
     }
 
-    public static PlatformKind Platform(string command, string text) => text.ToLowerInvariant() switch
-    {
-        "csv" => PlatformKind.Csv,
-        "sev" => PlatformKind.Sev,
-        _ => throw Bad(command, "--platform", $"'{text}' is not a platform (csv or sev)"),
-    };
-
-    public static string PlatformName(PlatformKind kind) => kind == PlatformKind.Csv ? "csv" : "sev";
-
-    /// <summary>Every platform's name, for completion and help.</summary>
-    public static IEnumerable<string> PlatformNames => Enum.GetValues<PlatformKind>().Select(PlatformName);
+    public static PlatformKind Platform(string command, string text) => Crypto.Common.PlatformNames.TryParse(text, out var platform)
+        ? platform
+        : throw Bad(command, "--platform", $"'{text}' is not a platform ({Crypto.Common.PlatformNames.Expected})");
 
     /// <summary>Hex bytes of an exact length (public values only: the text is quoted in the error).</summary>
     public static byte[] Hex(string command, string option, string text, int? length = null)

@@ -68,11 +68,11 @@ public sealed class ImageOptions
     }
 
     /// <summary>Computes the launch digest; format problems (kernel with an OVMF lacking the hashes area) are exit 2.</summary>
-    public static LaunchDigestResult Compute(string command, PlatformKind platform, LaunchImage image)
+    public static LaunchDigestResult Compute(string command, ILaunchCrypto crypto, LaunchImage image)
     {
         try
         {
-            return LaunchDigest.Compute(LaunchCrypto.For(platform), image);
+            return LaunchDigest.Compute(crypto, image);
         }
         catch (CryptoFormatException ex)
         {

@@ -40,7 +40,7 @@ public sealed class MeasurementOptions
             if (!MeasurementFormulas.TryParse(name, out var formula))
                 throw CliParse.Bad(command, Variant.Name, $"'{name}' is not a measurement formula (known: {string.Join(", ", MeasurementFormulas.Names)})");
             if (MeasurementFormulas.PlatformOf(formula) != platform)
-                throw CliParse.Bad(command, Variant.Name, $"formula '{name}' belongs to {CliParse.PlatformName(MeasurementFormulas.PlatformOf(formula))}, not {CliParse.PlatformName(platform)}");
+                throw CliParse.Bad(command, Variant.Name, $"formula '{name}' belongs to {PlatformNames.Of(MeasurementFormulas.PlatformOf(formula))}, not {PlatformNames.Of(platform)}");
             if (!formulas.Contains(formula))
                 formulas.Add(formula);
         }
@@ -48,7 +48,7 @@ public sealed class MeasurementOptions
     }
 
     /// <summary>The candidate digests: every <c>--digest</c>, or the digest of the image options (exactly one of the two).</summary>
-    public IReadOnlyList<DigestCandidate> Digests(string command, ParseResult args, PlatformKind platform, bool allowMany)
+    public IReadOnlyList<DigestCandidate> Digests(string command, ParseResult args, ILaunchCrypto crypto, bool allowMany)
     {
         var given = args.GetValue(Digest) ?? [];
         bool image = Image.Given(args);
@@ -60,7 +60,7 @@ public sealed class MeasurementOptions
             throw new CliUsageException($"gop {command}: option '--digest' given more than once");
         if (image)
         {
-            var result = ImageOptions.Compute(command, platform, Image.Read(command, args));
+            var result = ImageOptions.Compute(command, crypto, Image.Read(command, args));
             return [new DigestCandidate($"image {args.GetValue(Image.Ovmf)}", result.Digest)];
         }
         return given.Select(text => new DigestCandidate(Hexish(text), ParseDigest(command, text))).ToList();

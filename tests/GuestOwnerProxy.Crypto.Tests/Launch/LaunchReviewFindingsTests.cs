@@ -63,7 +63,7 @@ public sealed class LaunchReviewFindingsTests : IDisposable
 
     private static CryptoFormatException DigestFails(LaunchImage image)
     {
-        var task = Task.Run(() => LaunchDigest.Compute(LaunchCrypto.For(PlatformKind.Sev), image));
+        var task = Task.Run(() => LaunchDigest.Compute(PlatformRegistry.Default.For(PlatformKind.Sev).Crypto, image));
         bool finished = Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(20))).GetAwaiter().GetResult() == task;
         Assert.True(finished, "launch digest did not return (hung on a special file?)");
         Assert.True(task.IsFaulted, "launch digest succeeded on an unusable file");
@@ -116,7 +116,7 @@ public sealed class LaunchReviewFindingsTests : IDisposable
     {
         string kernel = Path.Combine(_dir, "kernel");
         File.WriteAllBytes(kernel, []);
-        var result = LaunchDigest.Compute(LaunchCrypto.For(PlatformKind.Sev), new LaunchImage(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), KernelPath: kernel));
+        var result = LaunchDigest.Compute(PlatformRegistry.Default.For(PlatformKind.Sev).Crypto, new LaunchImage(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), KernelPath: kernel));
         Assert.Equal("77f613d7bbcdf12a73782ea9e88b0172aeda50d1a54201cb903594ff52846898", Vectors.ToHex(result.Digest));
     }
 
@@ -128,7 +128,7 @@ public sealed class LaunchReviewFindingsTests : IDisposable
     {
         var blob = new byte[LaunchMeasurement.Size];
         var candidates = new[] { new DigestCandidate("good", new byte[32]), new DigestCandidate("broken", new byte[length]) };
-        var ex = Assert.Throws<ArgumentException>(() => MeasurementVerifier.Verify(LaunchCrypto.For(PlatformKind.Sev), new byte[16], blob,
+        var ex = Assert.Throws<ArgumentException>(() => MeasurementVerifier.Verify(PlatformRegistry.Default.For(PlatformKind.Sev).Crypto, new byte[16], blob,
             new MeasurementParameters(0, 22, 1, 0), candidates, [MeasurementFormula.Sev]));
         Assert.Contains("broken", ex.Message);
         Assert.Contains($"{length} bytes", ex.Message);
@@ -148,11 +148,14 @@ public sealed class LaunchReviewFindingsTests : IDisposable
     [Fact]
     public void NullNames_AreFormatErrors()
     {
-        Assert.Throws<CryptoFormatException>(() => PlatformProfiles.ParseKind(null!));
-        Assert.Throws<CryptoFormatException>(() => PlatformProfiles.ParseKind("  "));
+        Assert.Throws<CryptoFormatException>(() => PlatformNames.Parse(null));
+        Assert.Throws<CryptoFormatException>(() => PlatformNames.Parse("  "));
         Assert.Throws<CryptoFormatException>(() => MeasurementFormulas.Parse(null!));
         Assert.False(MeasurementFormulas.TryParse(null!, out _));
-        Assert.Equal(PlatformKind.Csv, PlatformProfiles.ParseKind(" Hygon "));
+        Assert.Equal(PlatformKind.Csv, PlatformNames.Parse(" CSV "));
+        // One spelling everywhere: vendor names are not platform names.
+        Assert.Throws<CryptoFormatException>(() => PlatformNames.Parse("hygon"));
+        Assert.Equal("sev", PlatformNames.Of(PlatformKind.Sev));
         Assert.Equal(MeasurementFormula.CsvBuild8, MeasurementFormulas.Parse("csv-build8"));
     }
 }

@@ -37,7 +37,7 @@ public class DeterminismTests
     {
         // The platform caches seeded RSA keys, so check the generator itself (1024 bits to stay fast).
         static string Modulus(string seed) => GuestOwnerProxy.Platform.Sev.SimRsaKeys.Generate(1024,
-                new RandomSourceSecureRandom(new DeterministicRandomSource(System.Text.Encoding.ASCII.GetBytes(seed), "rsa")))
+                new SimulatorSecureRandom(new DeterministicRandomSource(System.Text.Encoding.ASCII.GetBytes(seed), "rsa")))
             .Public is Org.BouncyCastle.Crypto.Parameters.RsaKeyParameters k ? k.Modulus.ToString(16) : "";
         Assert.Equal(Modulus("a"), Modulus("a"));
         Assert.NotEqual(Modulus("a"), Modulus("b"));

@@ -28,7 +28,7 @@ public class ChainVerificationRoundTripTests
         Assert.Equal("extra", result.RootName);
         Assert.Equal(64, result.ChipId.Length);
         Assert.Equal("PEK->PDH", result.VerifiedLinks[^1]);
-        Assert.Same(profile, PlatformProfiles.Detect(platform.PdhCertificate));
+        Assert.Same(profile, PlatformRegistry.Default.TryRecognize(platform.PdhCertificate));
     }
 
     [Theory]

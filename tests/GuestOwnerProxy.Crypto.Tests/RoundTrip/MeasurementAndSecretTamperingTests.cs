@@ -128,5 +128,5 @@ public class MeasurementAndSecretTamperingTests
     }
 
     private static (IPlatformProfile Profile, ISoftwarePlatform Platform) Setup(PlatformKind kind) =>
-        (PlatformProfiles.For(kind), kind == PlatformKind.Csv ? SimulatedPlatforms.CsvDefault : SimulatedPlatforms.Sev);
+        (PlatformRegistry.Default.For(kind), kind == PlatformKind.Csv ? SimulatedPlatforms.CsvDefault : SimulatedPlatforms.Sev);
 }

@@ -37,7 +37,7 @@ public class SevRoundTripTests
         Assert.Equal(platform.RootFingerprint, result.RootFingerprint);
         Assert.Equal(SevChainVerifier.ExtraRootName, result.RootName);
         Assert.Equal(platform.PdhCertificate, Profile.SelectPdh(evidence));
-        Assert.Same(Profile, PlatformProfiles.Detect(platform.PdhCertificate));
+        Assert.Same(Profile, PlatformRegistry.Default.TryRecognize(platform.PdhCertificate));
 
         var random = new RoundTripRandom("sev/full-export");
         WithContext(random, () => LaunchRoundTrip.Run(Profile, platform, Profile.SelectPdh(evidence), random));

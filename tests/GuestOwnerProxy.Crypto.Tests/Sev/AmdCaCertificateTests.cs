@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Common;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Certificates;
@@ -138,9 +139,9 @@ public class AmdCaCertificateTests
         Assert.Equal(expected == Rejection.BadSignature, ark.IsSelfCertified);
         Assert.False(ark.IsSignedBy(ark));
         // The signature check itself fails, whatever the ids say.
-        Assert.False(ark.VerifyPss(ark.SignedBytes, AmdCaCertificate.ReverseToBigEndian(data.AsSpan(AmdCaCertificateLayout.Signature(512), 512))));
+        Assert.False(ark.VerifyPss(ark.SignedBytes, ByteOrder.Reversed(data.AsSpan(AmdCaCertificateLayout.Signature(512), 512))));
         var untouched = AmdCaCertificate.Parse(Read("amd/builtin/rome/ark.cert"), "ARK");
-        Assert.True(untouched.VerifyPss(untouched.SignedBytes, AmdCaCertificate.ReverseToBigEndian(
+        Assert.True(untouched.VerifyPss(untouched.SignedBytes, ByteOrder.Reversed(
             Read("amd/builtin/rome/ark.cert").AsSpan(AmdCaCertificateLayout.Signature(512), 512))));
     }
 

@@ -1,5 +1,7 @@
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Policy;
+using GuestOwnerProxy.Server.Sessions;
 
 namespace GuestOwnerProxy.Server.Tests.Configuration;
 
@@ -13,7 +15,7 @@ public sealed class KeysetPolicyOrderTests
     };
 
     private static DenialReason? Check(uint policy, int major, int minor, long build) =>
-        KeysetPolicy.Check(Keyset, new SecretRequestFacts("KS", policy, major, minor, build, 1, new byte[48], "test"));
+        KeysetPolicy.Check(Keyset, new SecretRequestFacts(SessionHandle.ForConnection(1), "KS", policy, major, minor, build, new byte[48], "test"));
 
     [Fact]
     public void Each_check_in_the_original_order()

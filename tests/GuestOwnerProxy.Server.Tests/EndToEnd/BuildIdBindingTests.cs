@@ -49,7 +49,7 @@ public sealed class BuildIdBindingTests
             StatusCode.InvalidArgument, string.Format(NotCovered, formula), "BUILD_ID_NOT_MEASURED");
         var audit = LaunchTests.JsonLinesAuditLogParse(server.AuditLines().Last());
         Assert.Equal(("denied", "BUILD_ID_NOT_MEASURED", 1600L), (audit.Decision, audit.Reason, audit.BuildId));
-        Assert.Equal(1, server.Sessions.Count); // counted as a failed attempt, not consumed
+        Assert.Equal(1, (await server.Sessions.CountAsync())); // counted as a failed attempt, not consumed
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class BundleDenialTests
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.StartsWith(detailPrefix, ex.Status.Detail);
         Assert.Equal(reason, GuestOwnerProxy.Server.Services.RpcStatusMapper.ReasonOf(ex));
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
         return ex;
     }
 

@@ -38,7 +38,7 @@ public sealed class ConcurrencyAndSecrecyTests
         await Task.WhenAll(tasks);
 
         Assert.Equal(200, connectionIds.Distinct().Count());
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
         var audit = server.AuditLines();
         Assert.Equal(400, audit.Count);
         Assert.Equal(200, audit.Count(l => l.Contains("\"decision\":\"released\"", StringComparison.Ordinal)));
@@ -73,7 +73,7 @@ public sealed class ConcurrencyAndSecrecyTests
             Assert.Equal("CONNECTION ID INVALID", loser.Error.Status.Detail);
             Assert.Single(launch.Inject(winner.Response!));
         }
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
         var secrets = server.AuditLines().Select(LaunchTests.JsonLinesAuditLogParse).Where(r => r.Event == "secret").ToList();
         Assert.Equal(8, secrets.Count(r => r.Decision == "released"));
         Assert.Equal(8, secrets.Count(r => r.Reason == "CONNECTION_ID_INVALID"));
@@ -168,16 +168,14 @@ public sealed class ConcurrencyAndSecrecyTests
     /// <summary>Copies TEK ‖ TIK of every session for the test's search (the server never exposes them).</summary>
     private sealed class RecordingStore(ISessionStore inner, KeyRecorder recorder) : ISessionStore
     {
-        public LiveSession Add(LaunchSession launch, PlatformIdentity identity, string peer)
+        public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer)
         {
             recorder.Keys.Add([.. launch.Tek.ToArray(), .. launch.Tik.ToArray()]);
-            return inner.Add(launch, identity, peer);
+            return inner.AddAsync(launch, identity, peer);
         }
 
-        public ISessionLease? TryAcquire(int connectionId) => inner.TryAcquire(connectionId);
+        public ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle) => inner.TryAcquireAsync(handle);
 
-        public ISessionLease? TryAcquire(Guid launchId) => inner.TryAcquire(launchId);
-
-        public int Count => inner.Count;
+        public ValueTask<int> CountAsync() => inner.CountAsync();
     }
 }

@@ -45,7 +45,7 @@ public sealed class LaunchTests
         Assert.True(secretAudit.MeasurementVerified);
         Assert.Equal("image 'test-ovmf'", secretAudit.Matched);
         Assert.Equal("csv", secretAudit.Platform);
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
     }
 
     [Fact]
@@ -95,8 +95,8 @@ public sealed class LaunchTests
     public async Task Sev_full_chain_without_separate_pdh_and_literal_digests_in_hex_and_base64()
     {
         var setup = new ServerSetup();
-        var sevDigest = LaunchDigest.Compute(LaunchCrypto.For(PlatformKind.Sev), setup.OvmfBytes);
-        var csvDigest = LaunchDigest.Compute(LaunchCrypto.For(PlatformKind.Csv), setup.OvmfBytes);
+        var sevDigest = LaunchDigest.Compute(PlatformRegistry.Default.For(PlatformKind.Sev).Crypto, setup.OvmfBytes);
+        var csvDigest = LaunchDigest.Compute(PlatformRegistry.Default.For(PlatformKind.Csv).Crypto, setup.OvmfBytes);
         setup.KeysetsJson = $$"""
             { "KEYSET-1": { "allowed_digests": ["{{Convert.ToHexString(sevDigest)}}", "{{Convert.ToBase64String(csvDigest)}}"],
               "allowed_keys": ["key_id2"], "allowed-policies": [0], "allowed-build-ids": [15, 1600] } }

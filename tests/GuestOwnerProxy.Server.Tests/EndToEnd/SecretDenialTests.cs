@@ -120,9 +120,9 @@ public sealed class SecretDenialTests
     {
         await using var server = await ProxyServer.StartAsync();
         using var launch = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
-        Assert.Equal(1, server.Sessions.Count);
+        Assert.Equal(1, (await server.Sessions.CountAsync()));
         await Secret(server, launch.SecretRequest());
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
         await Denied.Assert(() => Secret(server, launch.SecretRequest()), StatusCode.InvalidArgument, "CONNECTION ID INVALID");
     }
 
@@ -138,7 +138,7 @@ public sealed class SecretDenialTests
         await Denied.Assert(() => Secret(server, launch.SecretRequest(measurement: wrong)), StatusCode.InvalidArgument,
             "MEASUREMENT INVALID: too many failed attempts, session closed", "MEASUREMENT_INVALID");
         await Denied.Assert(() => Secret(server, launch.SecretRequest()), StatusCode.InvalidArgument, "CONNECTION ID INVALID");
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class SecretDenialTests
         await Secret(server, early.SecretRequest());
         server.Time.Advance(TimeSpan.FromSeconds(1));
         await Denied.Assert(() => Secret(server, late.SecretRequest()), StatusCode.InvalidArgument, "CONNECTION ID INVALID");
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class TlsEndpointTests
 
         Assert.True(bundle.ConnectionId > 0);
         Assert.Equal(2084, SimulatedLaunch.Decode(PlatformKind.Csv, bundle.GuestOwnerPublicKey).Length);
-        Assert.Equal(1, server.Sessions.Count);
+        Assert.Equal(1, (await server.Sessions.CountAsync()));
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class TlsEndpointTests
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
             new Setup.SetupClient(channel).GetLaunchBundleAsync(SimulatedLaunch.BundleRequestFor(TestPlatforms.Csv())).ResponseAsync);
         Assert.Contains(Causes(ex), e => e is System.Security.Authentication.AuthenticationException);
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class TlsEndpointTests
         {
             await Assert.ThrowsAsync<RpcException>(() => new Setup.SetupClient(stranger).GetLaunchBundleAsync(request).ResponseAsync);
         }
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
 
         // Issued by the configured CA: served.
         using var kataClient = TestCertificates.IssueClientCertificate(clientCa, "CN=kata host");
@@ -80,7 +80,7 @@ public sealed class TlsEndpointTests
         var bundle = await new Setup.SetupClient(trusted).GetLaunchBundleAsync(request);
         Assert.True(bundle.ConnectionId > 0);
         Assert.Equal(2084, bundle.GuestOwnerPublicKey.Length); // raw for SEV
-        Assert.Equal(1, server.Sessions.Count);
+        Assert.Equal(1, (await server.Sessions.CountAsync()));
     }
 
     private static IEnumerable<Exception> Causes(RpcException ex)

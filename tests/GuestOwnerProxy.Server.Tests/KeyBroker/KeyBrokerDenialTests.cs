@@ -37,7 +37,7 @@ public sealed class KeyBrokerDenialTests
         using var launch = await KeyBrokerLaunch.StartAsync(client, TestPlatforms.Sev, [new byte[4096]]);
         var request = launch.KataRequest();
         request.FwDigest = Convert.ToBase64String(Crypto.Launch.LaunchDigest.Compute(
-            Crypto.Common.LaunchCrypto.For(Crypto.Common.PlatformKind.Sev), server.Setup.OvmfBytes));
+            Crypto.Common.PlatformRegistry.Default.For(Crypto.Common.PlatformKind.Sev).Crypto, server.Setup.OvmfBytes));
         await Rejected.Assert(() => client.GetSecretAsync(request).ResponseAsync, StatusCode.InvalidArgument, "MEASUREMENT_INVALID");
     }
 
@@ -147,7 +147,7 @@ public sealed class KeyBrokerDenialTests
             StatusCode.InvalidArgument, "CERTIFICATE_INVALID", detail);
         var audit = LaunchTests.JsonLinesAuditLogParse(server.AuditLines().Last());
         Assert.Equal(("bundle", "denied", "CERTIFICATE_INVALID"), (audit.Event, audit.Decision, audit.Reason));
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class KeyBrokerLaunchTests
         var secret = audit.Single(r => r.Event == "secret");
         Assert.Equal(("released", "keybroker", launch.Bundle.LaunchId, "KEYSET-1"), (secret.Decision, secret.Protocol, secret.LaunchId, secret.Keyset));
         Assert.Equal("image 'test-ovmf'", secret.Matched);
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
     }
 
     [Fact]
@@ -120,10 +120,10 @@ public sealed class KeyBrokerLaunchTests
         var client = Client(server);
         using var a = await KeyBrokerLaunch.StartAsync(client, TestPlatforms.Csv(), [server.Setup.OvmfBytes]);
         using var b = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
-        Assert.Equal(2, server.Sessions.Count);
+        Assert.Equal(2, (await server.Sessions.CountAsync()));
         Assert.Single(a.Inject(await client.GetSecretAsync(a.KataRequest())));
         Assert.Single(b.Inject(await server.Client.GetLaunchSecretAsync(b.SecretRequest())));
-        Assert.Equal(0, server.Sessions.Count);
+        Assert.Equal(0, (await server.Sessions.CountAsync()));
     }
 
     [Fact]

@@ -121,8 +121,8 @@ public sealed class ClientDefaults
         {
             if (key == KeyPlatform)
             {
-                if (value.ToLowerInvariant() is not ("csv" or "sev"))
-                    throw new CliUsageException($"gop {_command}: {where}: '{Shorten(value)}' is not a platform (csv or sev)");
+                if (!PlatformNames.TryParse(value, out _))
+                    throw new CliUsageException($"gop {_command}: {where}: '{Shorten(value)}' is not a platform ({PlatformNames.Expected})");
             }
             else
                 _ = CliParse.Int32(_command, where, value);

@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Certificates;
 using System.CommandLine;
 namespace GuestOwnerProxy.Cli.Commands;
 

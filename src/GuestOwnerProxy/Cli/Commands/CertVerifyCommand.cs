@@ -1,3 +1,5 @@
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Common;
 using System.CommandLine;
 using GuestOwnerProxy.Crypto.Csv;
 using GuestOwnerProxy.Crypto.Sev;
@@ -85,7 +87,7 @@ public sealed class CertVerifyCommand : CliCommand
                 return s.IsSignedBy(k) ? (true, null) : (false, "the RSA-PSS signature does not verify under the signer's key");
             default:
                 throw new CliUsageException(
-                    $"gop {Name}: a {CertificateFile.Describe(signer)} ({CliParse.PlatformName(signer.Platform)}) cannot sign a {CertificateFile.Describe(subject)} ({CliParse.PlatformName(subject.Platform)}): nothing to verify");
+                    $"gop {Name}: a {CertificateFile.Describe(signer)} ({PlatformNames.Of(signer.Platform)}) cannot sign a {CertificateFile.Describe(subject)} ({PlatformNames.Of(subject.Platform)}): nothing to verify");
         }
     }
 }

@@ -87,7 +87,7 @@ public sealed class ChainVerifyCommand : CliCommand
         catch (ChainVerificationException ex)
         {
             if (args.GetValue(_json))
-                CliJson.Write(context.Out, new { valid = false, platform = CliParse.PlatformName(platform), link = ex.Link, reason = ex.Reason });
+                CliJson.Write(context.Out, new { valid = false, platform = PlatformNames.Of(platform), link = ex.Link, reason = ex.Reason });
             else
                 context.Out.WriteLine($"chain broken at {ex.Link}: {ex.Reason}");
             return Task.FromResult(ExitCodes.VerificationFailed);
@@ -95,7 +95,7 @@ public sealed class ChainVerifyCommand : CliCommand
         catch (InvalidCertificateException ex)
         {
             string files = pdhPath is null ? $"--chain '{chainPath}'" : $"--pdh '{pdhPath}', --chain '{chainPath}'";
-            throw new CliUsageException($"gop {Name}: {ex.Message} ({files}, platform {CliParse.PlatformName(platform)})", ex);
+            throw new CliUsageException($"gop {Name}: {ex.Message} ({files}, platform {PlatformNames.Of(platform)})", ex);
         }
 
         if (args.GetValue(_json))
@@ -103,7 +103,7 @@ public sealed class ChainVerifyCommand : CliCommand
             CliJson.Write(context.Out, new
             {
                 valid = true,
-                platform = CliParse.PlatformName(result.Platform),
+                platform = PlatformNames.Of(result.Platform),
                 chipId = result.ChipId,
                 root = result.RootName,
                 rootFingerprint = result.RootFingerprint,
@@ -113,7 +113,7 @@ public sealed class ChainVerifyCommand : CliCommand
         }
         else
         {
-            context.Out.WriteLine($"chain verified ({CliParse.PlatformName(result.Platform)})");
+            context.Out.WriteLine($"chain verified ({PlatformNames.Of(result.Platform)})");
             context.Out.WriteLine($"  links:   {string.Join(", ", result.VerifiedLinks)}");
             context.Out.WriteLine($"  root:    {result.RootName} ({(result.RootPinned ? "built-in pin" : "allowed with --allow-root")}) {result.RootFingerprint}");
             context.Out.WriteLine($"  chip id: {result.ChipId}");

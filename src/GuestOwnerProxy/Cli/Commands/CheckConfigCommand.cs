@@ -83,7 +83,7 @@ public sealed class CheckConfigCommand : CliCommand
                 keysets = keysets.Select(k => new
                 {
                     id = k.Id,
-                    platform = k.Definition.Platform is { } p ? CliParse.PlatformName(p) : "any",
+                    platform = k.Definition.Platform is { } p ? PlatformNames.Of(p) : "any",
                     allowedPolicies = k.Definition.AllowedPolicies.Order().Select(p => $"0x{p:x}"),
                     minApi = $"{k.Definition.MinApiMajor}.{k.Definition.MinApiMinor}",
                     allowedBuildIds = k.Definition.AllowedBuildIds.Order(),
@@ -92,7 +92,7 @@ public sealed class CheckConfigCommand : CliCommand
                     secretGuid = k.Definition.SecretGuid.ToString(),
                     allowedChips = k.Definition.AllowedChips.Order(),
                     digests = Platforms(k).ToDictionary(
-                        p => CliParse.PlatformName(p),
+                        p => PlatformNames.Of(p),
                         p => k.DigestsFor(p).Select(d => new
                         {
                             name = d.Candidate.Name,
@@ -100,7 +100,7 @@ public sealed class CheckConfigCommand : CliCommand
                             secretAreaSize = d.SecretAreaSize,
                         })),
                     formulas = Platforms(k).ToDictionary(
-                        p => CliParse.PlatformName(p),
+                        p => PlatformNames.Of(p),
                         p => k.Definition.FormulasFor(p).Select(MeasurementFormulas.Name)),
                 }),
             });
@@ -123,7 +123,7 @@ public sealed class CheckConfigCommand : CliCommand
             var d = keyset.Definition;
             context.Out.WriteLine();
             context.Out.WriteLine($"keyset {keyset.Id}");
-            context.Out.WriteLine($"  platform:  {(d.Platform is { } p ? CliParse.PlatformName(p) : "any (the session's PDH decides)")}");
+            context.Out.WriteLine($"  platform:  {(d.Platform is { } p ? PlatformNames.Of(p) : "any (the session's PDH decides)")}");
             context.Out.WriteLine($"  policies:  {string.Join(", ", d.AllowedPolicies.Order().Select(x => $"0x{x:x}"))}");
             context.Out.WriteLine($"  min api:   {d.MinApiMajor}.{d.MinApiMinor}");
             var builds = d.AllowedBuildIds.Order().Select(b => b.ToString()).ToList();
@@ -136,7 +136,7 @@ public sealed class CheckConfigCommand : CliCommand
                 context.Out.WriteLine($"  chips:     {string.Join(", ", d.AllowedChips.Order())}");
             foreach (var platform in Platforms(keyset))
             {
-                context.Out.WriteLine($"  {CliParse.PlatformName(platform)} digests ({string.Join(", ", d.FormulasFor(platform).Select(MeasurementFormulas.Name))}):");
+                context.Out.WriteLine($"  {PlatformNames.Of(platform)} digests ({string.Join(", ", d.FormulasFor(platform).Select(MeasurementFormulas.Name))}):");
                 var digests = keyset.DigestsFor(platform);
                 if (digests.Count == 0)
                     context.Out.WriteLine("    none (measurement checking off: --unsafe)");

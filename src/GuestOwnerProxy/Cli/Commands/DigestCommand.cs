@@ -34,7 +34,7 @@ public sealed class DigestCommand : CliCommand
     {
         var platform = CliParse.Platform(Name, args.GetValue(_platform)!);
         var image = _image.Read(Name, args);
-        var result = ImageOptions.Compute(Name, platform, image);
+        var result = ImageOptions.Compute(Name, context.Platforms.For(platform).Crypto, image);
         string digest = args.GetValue(_base64) ? Convert.ToBase64String(result.Digest) : Hex(result.Digest);
 
         if (!args.GetValue(_json))
@@ -43,10 +43,10 @@ public sealed class DigestCommand : CliCommand
             return Task.FromResult(ExitCodes.Success);
         }
 
-        var crypto = LaunchCrypto.For(platform);
+        var crypto = context.Platforms.For(platform).Crypto;
         CliJson.Write(context.Out, new
         {
-            platform = CliParse.PlatformName(platform),
+            platform = PlatformNames.Of(platform),
             algorithm = crypto.DigestName,
             digest = Hex(result.Digest),
             digestBase64 = Convert.ToBase64String(result.Digest),

@@ -31,8 +31,8 @@ public sealed class MeasureCommand : CliCommand
         var parameters = _measurement.Parameters(Name, args);
         var mnonce = CliParse.Hex(Name, "--mnonce", args.GetValue(_mnonce)!, LaunchMeasurement.MnonceSize);
         var formulas = _measurement.Formulas(Name, args, platform);
-        var digest = _measurement.Digests(Name, args, platform, allowMany: false)[0];
-        var crypto = LaunchCrypto.For(platform);
+        var digest = _measurement.Digests(Name, args, context.Platforms.For(platform).Crypto, allowMany: false)[0];
+        var crypto = context.Platforms.For(platform).Crypto;
         bool blob = args.GetValue(_blob);
 
         var results = new List<(MeasurementFormula Formula, byte[]? Measure, string? Error)>();
@@ -58,7 +58,7 @@ public sealed class MeasureCommand : CliCommand
         {
             CliJson.Write(context.Out, new
             {
-                platform = CliParse.PlatformName(platform),
+                platform = PlatformNames.Of(platform),
                 digest = Hex(digest.Digest),
                 mnonce = Hex(mnonce),
                 measures = results.Select(r => new

@@ -81,7 +81,7 @@ public sealed class SecretBuildCommand : CliCommand
                 throw CliParse.Bad(Name, "--secret", ex.Message);
             }
 
-            var crypto = LaunchCrypto.For(platform);
+            var crypto = context.Platforms.For(platform).Crypto;
             var packet = iv is not null
                 ? SecretPacket.Create(crypto, tek, tik, measure, plain, iv)
                 : SecretPacket.Create(crypto, tek, tik, measure, plain, SystemRandomSource.Instance);
@@ -91,7 +91,7 @@ public sealed class SecretBuildCommand : CliCommand
             {
                 CliJson.Write(context.Out, new
                 {
-                    platform = CliParse.PlatformName(platform),
+                    platform = PlatformNames.Of(platform),
                     header,
                     data = encrypted,
                     tableLength = table.Length,

@@ -73,11 +73,11 @@ public sealed class SimulateCommand : CliCommand
         };
         var secretGuid = args.GetValue(_secretGuid) is { } g ? CliParse.Guid(Name, "--secret-guid", g) : KnownGuids.KeysetBundle;
         LaunchImage? image = _image.Given(args) ? _image.Read(Name, args) : null;
-        LaunchDigestResult? expected = image is null ? null : ImageOptions.Compute(Name, kind, image);
+        LaunchDigestResult? expected = image is null ? null : ImageOptions.Compute(Name, context.Platforms.For(kind).Crypto, image);
         var output = context.Out;
 
         var platform = SoftwarePlatform.Create(kind, new SoftwarePlatformOptions { Seed = seed, CsvVariant = variant });
-        output.WriteLine($"platform:  simulated {CliParse.PlatformName(kind)} firmware {platform.Version}, root {platform.RootFingerprint}{(seed is null ? " (random seed)" : " (development seed)")}");
+        output.WriteLine($"platform:  simulated {PlatformNames.Of(kind)} firmware {platform.Version}, root {platform.RootFingerprint}{(seed is null ? " (random seed)" : " (development seed)")}");
 
         try
         {

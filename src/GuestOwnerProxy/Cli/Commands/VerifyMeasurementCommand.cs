@@ -30,9 +30,9 @@ public sealed class VerifyMeasurementCommand : CliCommand
             throw CliParse.Bad(Name, "--measurement", $"{blob.Length} bytes, a measurement blob is {LaunchMeasurement.Size} (measure 32 ‖ mnonce 16)");
         var parameters = _measurement.Parameters(Name, args);
         var formulas = _measurement.Formulas(Name, args, platform);
-        var candidates = _measurement.Digests(Name, args, platform, allowMany: true);
+        var candidates = _measurement.Digests(Name, args, context.Platforms.For(platform).Crypto, allowMany: true);
 
-        var match = MeasurementVerifier.Verify(LaunchCrypto.For(platform), tik, blob, parameters, candidates, formulas);
+        var match = MeasurementVerifier.Verify(context.Platforms.For(platform).Crypto, tik, blob, parameters, candidates, formulas);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(tik);
 
         if (args.GetValue(_measurement.Json))

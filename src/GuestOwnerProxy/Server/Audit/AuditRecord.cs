@@ -1,6 +1,56 @@
 using System.Text.Json.Serialization;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Server.Broker;
+using GuestOwnerProxy.Server.Policy;
 
 namespace GuestOwnerProxy.Server.Audit;
+
+/// <summary>What was asked for.</summary>
+public enum AuditEvent
+{
+    Bundle,
+    Secret,
+    /// <summary>keybroker's GetOnlineSecret (refused: not served).</summary>
+    OnlineSecret,
+}
+
+/// <summary>What the broker decided.</summary>
+public enum AuditDecision
+{
+    Issued,
+    Released,
+    Denied,
+}
+
+/// <summary>The audit log's words for the typed events: the one place they are spelled (the JSON lines keep them).</summary>
+public static class AuditNames
+{
+    public static string Of(AuditEvent value) => value switch
+    {
+        AuditEvent.Bundle => "bundle",
+        AuditEvent.Secret => "secret",
+        AuditEvent.OnlineSecret => "online-secret",
+        _ => throw new ArgumentOutOfRangeException(nameof(value)),
+    };
+
+    public static string Of(AuditDecision value) => value switch
+    {
+        AuditDecision.Issued => "issued",
+        AuditDecision.Released => "released",
+        AuditDecision.Denied => "denied",
+        _ => throw new ArgumentOutOfRangeException(nameof(value)),
+    };
+
+    public static string Of(BrokerProtocol value) => value switch
+    {
+        BrokerProtocol.Setup => "setup",
+        BrokerProtocol.KeyBroker => "keybroker",
+        _ => throw new ArgumentOutOfRangeException(nameof(value)),
+    };
+
+    /// <summary>Policy as 0x-prefixed hex of the raw u32 bits.</summary>
+    public static string Policy(uint policy) => $"0x{policy:x8}";
+}
 
 /// <summary>
 /// One decision, as one JSON line. Only public facts: never TEK/TIK, keys, secret tables or
@@ -8,6 +58,22 @@ namespace GuestOwnerProxy.Server.Audit;
 /// </summary>
 public sealed record AuditRecord
 {
+    /// <summary>A record of <paramref name="auditEvent"/>, denied until a grant says otherwise (fail closed).</summary>
+    public static AuditRecord Of(DateTimeOffset time, AuditEvent auditEvent, BrokerProtocol protocol, string peer) => new()
+    {
+        Time = time, Event = AuditNames.Of(auditEvent), Decision = AuditNames.Of(AuditDecision.Denied),
+        Protocol = AuditNames.Of(protocol), Peer = peer,
+    };
+
+    public AuditRecord Granted(AuditDecision decision) => this with { Decision = AuditNames.Of(decision), Reason = null, Detail = null };
+
+    public AuditRecord DeniedFor(DenialReason reason) =>
+        this with { Decision = AuditNames.Of(AuditDecision.Denied), Reason = reason.Code, Detail = reason.Detail };
+
+    public AuditRecord OnPlatform(PlatformKind platform) => this with { Platform = PlatformNames.Of(platform) };
+
+    public AuditRecord WithPolicy(uint policy) => this with { Policy = AuditNames.Policy(policy) };
+
     [JsonPropertyName("time")] public required DateTimeOffset Time { get; init; }
     /// <summary>"bundle" or "secret".</summary>
     [JsonPropertyName("event")] public required string Event { get; init; }

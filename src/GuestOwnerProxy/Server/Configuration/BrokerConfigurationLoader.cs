@@ -19,10 +19,6 @@ public sealed class BrokerConfigurationLoader
     /// <summary>Size of the OVMF secret area in current AmdSev builds; used when the firmware is not known.</summary>
     public const int DefaultSecretAreaSize = SecretTable.DefaultAreaSize;
 
-    // Secret table: header GUID(16) ‖ u32 length, entry GUID(16) ‖ u32 length ‖ payload, padded to 16.
-    private const int TableHeaderSize = 20;
-    private const int EntryHeaderSize = 20;
-
     private readonly ImageDigestCache _images;
     private long _version;
 
@@ -141,7 +137,7 @@ public sealed class BrokerConfigurationLoader
         Dictionary<PlatformKind, IReadOnlyList<ExpectedDigest>> digests, List<ConfigurationError> errors)
     {
         int payload = KeyBundlePayload.Length(definition.AllowedKeys, keys);
-        int table = Align16(TableHeaderSize + EntryHeaderSize + payload);
+        int table = SecretTable.PaddedLengthFor([payload]);
         uint area = digests.Values.SelectMany(d => d)
             .Select(d => d.SecretAreaSize ?? DefaultSecretAreaSize)
             .DefaultIfEmpty((uint)DefaultSecretAreaSize)
@@ -158,8 +154,6 @@ public sealed class BrokerConfigurationLoader
                 $"is NOT authenticated when a measurement matches {MeasurementFormulas.Name(formula)} (listed in {KeysetFileParser.MeasurementVariants}), " +
                 "which does not cover the firmware build id: the host's claim is taken as is, and such releases are audited with build_id_verified: false");
     }
-
-    internal static int Align16(int n) => (n + 15) & ~15;
 
     private static string? ReadFile(string path, string role, List<ConfigurationError> errors)
     {

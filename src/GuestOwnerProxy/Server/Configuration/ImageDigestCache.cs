@@ -16,6 +16,9 @@ public sealed record ImageDigest(string Name, PlatformKind Platform, byte[] Dige
 public sealed class ImageDigestCache
 {
     private readonly ConcurrentDictionary<string, ImageDigest> _cache = new(StringComparer.Ordinal);
+    private readonly IPlatformRegistry _platforms;
+
+    public ImageDigestCache(IPlatformRegistry? platforms = null) => _platforms = platforms ?? PlatformRegistry.Default;
 
     public int Computations { get; private set; }
 
@@ -27,7 +30,7 @@ public sealed class ImageDigestCache
             return cached;
 
         var launchImage = new LaunchImage(image.OvmfPath, image.KernelPath, image.InitrdPath, ReadCmdline(image), image.KernelHashes);
-        var result = LaunchDigest.Compute(LaunchCrypto.For(platform), launchImage);
+        var result = LaunchDigest.Compute(_platforms.For(platform).Crypto, launchImage);
         var digest = new ImageDigest(image.Name, platform, result.Digest, launchImage.MeasuresKernelHashes, result.Footer.SecretArea?.Size);
         Computations++;
         _cache[key] = digest;

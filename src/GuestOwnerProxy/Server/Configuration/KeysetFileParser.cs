@@ -139,14 +139,10 @@ public static class KeysetFileParser
         PlatformKind? platform = null;
         if (r.String(Platform) is { } platformText)
         {
-            platform = platformText.ToLowerInvariant() switch
-            {
-                "csv" => PlatformKind.Csv,
-                "sev" => PlatformKind.Sev,
-                _ => null,
-            };
-            if (platform is null)
-                r.Error(Platform, $"'{platformText}' is not a platform (expected \"csv\" or \"sev\")");
+            if (PlatformNames.TryParse(platformText, out var parsed))
+                platform = parsed;
+            else
+                r.Error(Platform, $"'{platformText}' is not a platform (expected \"{PlatformNames.Csv}\" or \"{PlatformNames.Sev}\")");
         }
 
         List<MeasurementFormula>? variants = null;

@@ -1,7 +1,6 @@
 using GuestOwnerProxy.Crypto.Common;
-using GuestOwnerProxy.Crypto.Csv;
-using GuestOwnerProxy.Crypto.Sev;
 using GuestOwnerProxy.Server.Audit;
+using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Services;
 using GuestOwnerProxy.Server.Sessions;
@@ -121,6 +120,7 @@ public static class ServerHost
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<DenialInterceptor>();
             // Largest legitimate request: a full SEV chain (PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK) of about 11.5 KiB.
             grpc.MaxReceiveMessageSize = 256 * 1024;
         });
@@ -129,8 +129,7 @@ public static class ServerHost
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
-        builder.Services.AddSingleton<IPlatformProfile>(CsvPlatformProfile.Instance);
-        builder.Services.AddSingleton<IPlatformProfile>(SevPlatformProfile.Instance);
+        builder.Services.TryAddSingleton<IPlatformRegistry>(PlatformRegistry.Default);
         builder.Services.AddSingleton<ServerSettings>();
         builder.Services.AddSingleton<BrokerConfigurationStore>();
         builder.Services.AddSingleton<IBrokerConfigurationSource>(sp => sp.GetRequiredService<BrokerConfigurationStore>());
@@ -141,7 +140,9 @@ public static class ServerHost
             var path = sp.GetRequiredService<ServerSettings>().Current.AuditLog;
             return string.IsNullOrWhiteSpace(path) ? new NullAuditLog() : new JsonLinesAuditLog(path);
         });
-        builder.Services.AddSingleton<LaunchBroker>();
+        builder.Services.AddSingleton<DecisionRecorder>();
+        builder.Services.AddSingleton<BundleIssuer>();
+        builder.Services.AddSingleton<SecretReleaser>();
         builder.Services.AddHostedService<ConfigurationReloadService>();
 
         configure?.Invoke(builder);
@@ -156,7 +157,8 @@ public static class ServerHost
         app.Services.GetRequiredService<BrokerConfigurationStore>().Initialize();
         // Everything that reads settings once is created now, so bad settings stop the start (exit 2), not a request.
         app.Services.GetRequiredService<ISessionStore>();
-        app.Services.GetRequiredService<LaunchBroker>();
+        app.Services.GetRequiredService<BundleIssuer>();
+        app.Services.GetRequiredService<SecretReleaser>();
         var audit = app.Services.GetRequiredService<IAuditLog>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost).FullName!);
         if (audit is NullAuditLog)

@@ -7,6 +7,8 @@ namespace GuestOwnerProxy.Server.KeyBroker;
 /// Wire-level validation of keybroker requests. Everything here is about the shape of the request
 /// (base64, UUIDs, GUIDs, secret types and formats); what a keyset allows is the broker's business.
 /// Messages name the field and, for public values, quote them; measurements and digests are never echoed.
+/// A field that does not parse raises <see cref="LaunchDeniedException"/>; the service hands it to the broker's
+/// <see cref="Broker.DecisionRecorder.RefuseAtEdge"/>, which audits it.
 /// </summary>
 public static class KeyBrokerRequestParser
 {
@@ -35,9 +37,9 @@ public static class KeyBrokerRequestParser
         byte[]? fwDigest = null;
         if (request.FwDigest.Length > 0)
         {
-            fwDigest = DecodeBase64(request.FwDigest, KeyBrokerDenials.FwDigestMalformed, "FwDigest");
+            fwDigest = DecodeBase64(request.FwDigest, DenialReason.FwDigestMalformed, "FwDigest");
             if (fwDigest.Length != DigestSize)
-                throw new LaunchDeniedException(KeyBrokerDenials.FwDigestMalformed.With(
+                throw new LaunchDeniedException(DenialReason.FwDigestMalformed.With(
                     $"FwDigest is {fwDigest.Length} bytes, a launch digest has {DigestSize}"));
         }
 
@@ -47,7 +49,7 @@ public static class KeyBrokerRequestParser
             throw Invalid($"the bundle entries name different keysets ({string.Join(", ", keysets.Take(4).Select(k => $"'{Quote(k)}'"))}); one request releases one keyset");
         string keyset = keysets.Count == 1 ? keysets[0] : request.LaunchDescription;
         if (string.IsNullOrEmpty(keyset))
-            throw new LaunchDeniedException(KeyBrokerDenials.KeysetMissing);
+            throw new LaunchDeniedException(DenialReason.KeysetMissing);
 
         return new KeyBrokerSecretQuery(
             launchId, measurement, fwDigest, keyset, request.Policy,
@@ -57,9 +59,9 @@ public static class KeyBrokerRequestParser
     public static Guid LaunchId(string text)
     {
         if (string.IsNullOrEmpty(text))
-            throw new LaunchDeniedException(KeyBrokerDenials.LaunchIdMalformed.With("LaunchId is empty (GetBundle answers one)"));
+            throw new LaunchDeniedException(DenialReason.LaunchIdMalformed.With("LaunchId is empty (GetBundle answers one)"));
         if (!Guid.TryParseExact(text, "D", out var id))
-            throw new LaunchDeniedException(KeyBrokerDenials.LaunchIdMalformed.With($"LaunchId '{Quote(text)}' is not a UUID"));
+            throw new LaunchDeniedException(DenialReason.LaunchIdMalformed.With($"LaunchId '{Quote(text)}' is not a UUID"));
         return id;
     }
 
@@ -85,7 +87,7 @@ public static class KeyBrokerRequestParser
     {
         string type = details.SecretType.ToLowerInvariant();
         if (UnsupportedTypes.Contains(type))
-            throw new LaunchDeniedException(KeyBrokerDenials.SecretTypeUnsupported.With(
+            throw new LaunchDeniedException(DenialReason.SecretTypeUnsupported.With(
                 $"{field}: '{type}' secrets are not served by this broker (only 'bundle' and 'key'; no online KBC or attestation reports)"));
         var kind = type switch
         {
@@ -121,12 +123,12 @@ public static class KeyBrokerRequestParser
             return [];
         var buffer = new byte[(text.Length + 3) / 4 * 3];
         if (!Convert.TryFromBase64String(text, buffer, out int written))
-            throw KeyBrokerDenials.Base64(reason, field);
+            throw new LaunchDeniedException(reason.With($"{field} is not valid base64"));
         return buffer[..written];
     }
 
     private static LaunchDeniedException Invalid(string explanation) =>
-        new(KeyBrokerDenials.SecretRequestInvalid.With(explanation));
+        new(DenialReason.SecretRequestInvalid.With(explanation));
 
     private static string Quote(string text) => Logging.ClientText.Quote(text);
 }

@@ -1,99 +1,81 @@
 using GuestOwnerProxy.Protocol.KeyBroker;
 using GuestOwnerProxy.Server.Audit;
+using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Policy;
-using GuestOwnerProxy.Server.Services;
+using GuestOwnerProxy.Server.Sessions;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace GuestOwnerProxy.Server.KeyBroker;
 
 /// <summary>
-/// simple-kbs's <c>keybroker.KeyBrokerService</c> (wire-protocol.md §3) over the same <see cref="LaunchBroker"/>
-/// as the Setup service: same trust, keyset policy, sessions (a launch id is the same session's UUID) and audit.
-/// This class only translates: base64 strings and UUIDs in, base64 strings out, denials to gRPC statuses.
-/// Requests refused before they reach the broker (malformed base64, bad GUIDs, unsupported types) are audited here.
+/// simple-kbs's <c>keybroker.KeyBrokerService</c> over the same broker as the Setup service: same trust, keyset
+/// policy, sessions (a launch id is the same session's UUID) and audit. This class only translates: base64
+/// strings and UUIDs in, base64 strings out. A field that does not parse is refused through the broker's
+/// <see cref="DecisionRecorder"/> (so it is audited like every other decision); denials become statuses in
+/// <see cref="Services.DenialInterceptor"/>.
 /// </summary>
 public sealed class KeyBrokerService : Protocol.KeyBroker.KeyBrokerService.KeyBrokerServiceBase
 {
-    public const string ProtocolName = "keybroker";
+    private readonly BundleIssuer _issuer;
+    private readonly SecretReleaser _releaser;
+    private readonly DecisionRecorder _recorder;
 
-    private readonly LaunchBroker _broker;
-    private readonly IAuditLog _audit;
-    private readonly TimeProvider _time;
-    private readonly ILogger<KeyBrokerService> _logger;
-
-    public KeyBrokerService(LaunchBroker broker, IAuditLog audit, TimeProvider time, ILogger<KeyBrokerService> logger)
+    public KeyBrokerService(BundleIssuer issuer, SecretReleaser releaser, DecisionRecorder recorder)
     {
-        _broker = broker;
-        _audit = audit;
-        _time = time;
-        _logger = logger;
+        _issuer = issuer;
+        _releaser = releaser;
+        _recorder = recorder;
     }
 
-    public override Task<BundleResponse> GetBundle(BundleRequest request, ServerCallContext context) =>
-        Task.FromResult(Guard(() =>
-        {
-            var chain = Edge("bundle", context, request.Policy, null,
-                () => KeyBrokerChain.Split(KeyBrokerRequestParser.CertificateChain(request)));
-            var bundle = _broker.IssueBundle(new BundleRequestFacts(chain.Pdh, chain.Chain, request.Policy, context.Peer)
-            {
-                Protocol = ProtocolName,
-            });
-            return new BundleResponse
-            {
-                GuestOwnerPublicKey = Convert.ToBase64String(bundle.GodhCertificate),
-                LaunchBlob = Convert.ToBase64String(bundle.SessionBlob),
-                LaunchId = bundle.LaunchId.ToString(),
-            };
-        }));
-
-    public override Task<SecretResponse> GetSecret(SecretRequest request, ServerCallContext context) =>
-        Task.FromResult(Guard(() =>
-        {
-            var query = Edge("secret", context, request.Policy, request.LaunchId, () => KeyBrokerRequestParser.Secret(request));
-            var secret = _broker.ReleaseSecret(new SecretRequestFacts(
-                query.KeysetId, query.Policy, query.ApiMajor, query.ApiMinor, query.BuildId,
-                ConnectionId: 0, query.LaunchMeasurement, context.Peer)
-            {
-                LaunchId = query.LaunchId,
-                FwDigest = query.FwDigest,
-                Entries = query.Entries,
-            });
-            return new SecretResponse
-            {
-                LaunchSecretHeader = Convert.ToBase64String(secret.Header),
-                LaunchSecretData = Convert.ToBase64String(secret.Data),
-            };
-        }));
-
-    public override Task<OnlineSecretResponse> GetOnlineSecret(OnlineSecretRequest request, ServerCallContext context) =>
-        Task.FromResult(Guard(() => Edge<OnlineSecretResponse>("online-secret", context, null, null,
-            () => throw new LaunchDeniedException(KeyBrokerDenials.OnlineSecretUnsupported))));
-
-    /// <summary>Wire-level validation: the broker never sees these requests, so their refusals are audited here.</summary>
-    private T Edge<T>(string auditEvent, ServerCallContext context, uint? policy, string? launchId, Func<T> parse)
+    public override async Task<BundleResponse> GetBundle(BundleRequest request, ServerCallContext context)
     {
+        byte[] chain;
         try
         {
-            return parse();
+            chain = KeyBrokerRequestParser.CertificateChain(request);
         }
         catch (LaunchDeniedException ex)
         {
-            AuditEdgeDenial(auditEvent, context, policy, launchId, ex.Reason);
-            throw;
+            return _recorder.RefuseAtEdge<BundleResponse>(AuditEvent.Bundle, BrokerProtocol.KeyBroker, context.Peer, ex.Reason, request.Policy).OrDeny();
         }
-    }
-
-    private T Guard<T>(Func<T> call) => RpcStatusMapper.Guard(call, _logger, "keybroker");
-
-    private void AuditEdgeDenial(string auditEvent, ServerCallContext context, uint? policy, string? launchId, DenialReason reason)
-    {
-        _audit.WriteSafely(new AuditRecord
+        // The chain is the platform's one exported file: the platform registry splits it.
+        var bundle = (await _issuer.IssueAsync(new BundleRequestFacts([], chain, request.Policy, context.Peer,
+            BrokerProtocol.KeyBroker, ChainIsExportFile: true))).OrDeny();
+        return new BundleResponse
         {
-            Time = _time.GetUtcNow(), Event = auditEvent, Decision = "denied", Reason = reason.Code, Detail = reason.Detail,
-            Peer = context.Peer, Protocol = ProtocolName, Policy = policy is { } p ? LaunchBroker.PolicyText(p) : null,
-            LaunchId = launchId is { Length: > 0 and <= 64 } ? Logging.ClientText.Quote(launchId) : null,
-        }, _logger);
-        _logger.LogWarning("Keybroker {Event} refused ({Reason}): {Detail}; peer {Peer}", auditEvent, reason.Code, reason.Detail, context.Peer);
+            GuestOwnerPublicKey = Convert.ToBase64String(bundle.GodhCertificate),
+            LaunchBlob = Convert.ToBase64String(bundle.SessionBlob),
+            LaunchId = bundle.LaunchId.ToString(),
+        };
     }
+
+    public override async Task<SecretResponse> GetSecret(SecretRequest request, ServerCallContext context)
+    {
+        KeyBrokerSecretQuery query;
+        try
+        {
+            query = KeyBrokerRequestParser.Secret(request);
+        }
+        catch (LaunchDeniedException ex)
+        {
+            return _recorder.RefuseAtEdge<SecretResponse>(AuditEvent.Secret, BrokerProtocol.KeyBroker, context.Peer, ex.Reason,
+                request.Policy, request.LaunchId).OrDeny();
+        }
+        var secret = (await _releaser.ReleaseAsync(new SecretRequestFacts(
+            SessionHandle.ForLaunch(query.LaunchId), query.KeysetId, query.Policy, query.ApiMajor, query.ApiMinor, query.BuildId,
+            query.LaunchMeasurement, context.Peer)
+        {
+            FwDigest = query.FwDigest,
+            Entries = query.Entries,
+        })).OrDeny();
+        return new SecretResponse
+        {
+            LaunchSecretHeader = Convert.ToBase64String(secret.Header),
+            LaunchSecretData = Convert.ToBase64String(secret.Data),
+        };
+    }
+
+    public override Task<OnlineSecretResponse> GetOnlineSecret(OnlineSecretRequest request, ServerCallContext context) =>
+        Task.FromResult(_recorder.RefuseAtEdge<OnlineSecretResponse>(
+            AuditEvent.OnlineSecret, BrokerProtocol.KeyBroker, context.Peer, DenialReason.OnlineSecretUnsupported).OrDeny());
 }

@@ -20,7 +20,7 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
 {
     public const string ErrorDomain = "guest-owner-proxy";
 
-    // The original seven checks of GetLaunchSecret, in order (wire-protocol.md §1).
+    // The original seven checks of GetLaunchSecret, in the original server's order.
     public static readonly DenialReason KeysetInvalid = new("KEYSET_INVALID", "KEYSET INVALID");
     public static readonly DenialReason PolicyInvalid = new("POLICY_INVALID", "POLICY INVALID");
     public static readonly DenialReason ApiMajorInvalid = new("API_MAJOR_VERSION_INVALID", "API MAJOR VERSION INVALID");
@@ -47,12 +47,23 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason ChainInvalid = new("CERTIFICATE_CHAIN_INVALID", "CERTIFICATE CHAIN INVALID");
     public static readonly DenialReason TooManySessions = new("TOO_MANY_SESSIONS", "TOO MANY SESSIONS: retry later", DenialStatus.ResourceExhausted);
 
-    // Keybroker protocol (wire-protocol.md §3).
+    // Keybroker protocol (simple-kbs's keybroker.KeyBrokerService).
     public static readonly DenialReason LaunchIdUnknown = new("LAUNCH_ID_UNKNOWN",
         "LAUNCH ID INVALID: no live session for this launch id (unknown, expired or already used)", DenialStatus.NotFound);
     public static readonly DenialReason FwDigestNotAllowed = new("FW_DIGEST_NOT_ALLOWED",
         "FW DIGEST INVALID: FwDigest is not one of the keyset's allowed digests or image digests (the host computes it; it is not trusted)");
     public static readonly DenialReason KeyNotInKeyset = new("KEY_NOT_IN_KEYSET", "KEYSET INVALID: key is not in the keyset's allowed_keys");
+    // Refusals of the keybroker wire format (base64 fields, UUID launch ids, secret entries); detail strings
+    // follow the Setup ones: an upper-case check name first, then the explanation.
+    public static readonly DenialReason LaunchIdMalformed = new("LAUNCH_ID_MALFORMED", "LAUNCH ID INVALID");
+    public static readonly DenialReason FwDigestMalformed = new("FW_DIGEST_MALFORMED", "FW DIGEST INVALID");
+    public static readonly DenialReason SecretRequestInvalid = new("SECRET_REQUEST_INVALID", "SECRET REQUEST INVALID");
+    public static readonly DenialReason SecretTypeUnsupported = new("SECRET_TYPE_UNSUPPORTED", "SECRET TYPE UNSUPPORTED", DenialStatus.Unimplemented);
+    public static readonly DenialReason OnlineSecretUnsupported = new("ONLINE_SECRET_UNSUPPORTED",
+        "ONLINE SECRET UNSUPPORTED: GetOnlineSecret (the online KBC's AES-256-GCM channel) is not served by this broker; use GetSecret with 'bundle' or 'key' secrets",
+        DenialStatus.Unimplemented);
+    public static readonly DenialReason KeysetMissing = new("KEYSET_MISSING",
+        "KEYSET INVALID: no keyset named: ask for a 'bundle' secret whose Id is the keyset, or set LaunchDescription to the keyset id");
 
     public static readonly DenialReason InternalError = new("INTERNAL_ERROR", "INTERNAL ERROR", DenialStatus.Internal);
 
@@ -63,7 +74,8 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public DenialReason With(string explanation) => this with { Detail = $"{Detail}: {explanation}" };
 }
 
-/// <summary>A request refused by policy or because of malformed input. Mapped to a gRPC status at the service edge.</summary>
+/// <summary>A denial on its way to the one place that maps it to a gRPC status (<c>DenialInterceptor</c>):
+/// raised by the adapters from a broker decision or a wire field that does not parse, never by the broker.</summary>
 public sealed class LaunchDeniedException : Exception
 {
     public LaunchDeniedException(DenialReason reason, Exception? inner = null)

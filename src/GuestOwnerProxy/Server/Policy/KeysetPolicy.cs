@@ -1,9 +1,10 @@
+using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Configuration;
 
 namespace GuestOwnerProxy.Server.Policy;
 
 /// <summary>
-/// The keyset checks of the original server that need no session (checks 2–5 of wire-protocol.md §1),
+/// The keyset checks of the original server that need no session (policy, API major, API minor, build),
 /// in the original order, with the config.md semantics (min-build-id, 64-bit build ids).
 /// </summary>
 public static class KeysetPolicy

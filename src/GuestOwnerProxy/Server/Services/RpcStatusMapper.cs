@@ -3,13 +3,13 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using GuestOwnerProxy.Server.Policy;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace GuestOwnerProxy.Server.Services;
 
 /// <summary>
 /// Domain denials to gRPC statuses: the detail string clients print, plus a google.rpc.Status with an
 /// ErrorInfo reason code in the <c>grpc-status-details-bin</c> trailer for clients that read rich errors.
+/// Used by <see cref="DenialInterceptor"/>, the one edge where denials become statuses.
 /// </summary>
 public static class RpcStatusMapper
 {
@@ -36,27 +36,6 @@ public static class RpcStatusMapper
         };
         var trailers = new Metadata { { StatusDetailsTrailer, rich.ToByteArray() } };
         return new RpcException(new Grpc.Core.Status(code, reason.Detail), trailers);
-    }
-
-    /// <summary>
-    /// Runs a service call and turns every failure into a status: denials keep their reason, anything
-    /// unexpected is logged by type only (messages may quote request bytes) and denied as INTERNAL.
-    /// </summary>
-    public static T Guard<T>(Func<T> call, ILogger logger, string service)
-    {
-        try
-        {
-            return call();
-        }
-        catch (LaunchDeniedException ex)
-        {
-            throw ToRpcException(ex.Reason);
-        }
-        catch (Exception ex) when (ex is not RpcException)
-        {
-            logger.LogError("Unexpected failure in the {Service} service ({ExceptionType}); request denied", service, ex.GetType().Name);
-            throw ToRpcException(DenialReason.InternalError);
-        }
     }
 
     /// <summary>The ErrorInfo reason code of a received error, for clients and tests.</summary>

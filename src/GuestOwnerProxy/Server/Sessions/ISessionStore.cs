@@ -3,36 +3,34 @@ using GuestOwnerProxy.Crypto.Launch;
 namespace GuestOwnerProxy.Server.Sessions;
 
 /// <summary>
-/// Live launch sessions by connection id. A secret request checks a session out exclusively
-/// (<see cref="TryAcquire"/>), so two concurrent requests for the same id can never both release it.
+/// Live launch sessions, each under a connection id (Setup) and a launch id (keybroker). A secret request
+/// checks a session out exclusively (<see cref="TryAcquireAsync"/>), so two concurrent requests for the same
+/// session can never both release it. Asynchronous throughout, so a store in another process (Redis) fits
+/// the same seam; an implementation that cannot reach its backing store throws, and the broker denies.
 /// </summary>
 public interface ISessionStore
 {
-    /// <summary>Stores the session under a fresh, unpredictable, positive connection id.</summary>
+    /// <summary>Stores the session under a fresh, unpredictable, positive connection id and a random launch id.</summary>
     /// <exception cref="SessionStoreFullException">the maximum number of live sessions is reached.</exception>
-    LiveSession Add(LaunchSession launch, PlatformIdentity identity, string peer);
+    ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer);
 
-    /// <summary>Checks out a live session; null when unknown, expired or already checked out.</summary>
-    ISessionLease? TryAcquire(int connectionId);
-
-    /// <summary>The same by the keybroker protocol's launch id (<see cref="LiveSession.LaunchId"/>).</summary>
-    ISessionLease? TryAcquire(Guid launchId) =>
-        throw new NotSupportedException($"{GetType().Name} does not index sessions by launch id");
+    /// <summary>Checks out a live session by either of its names; null when unknown, expired or already checked out.</summary>
+    ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle);
 
     /// <summary>Live (not expired) sessions.</summary>
-    int Count { get; }
+    ValueTask<int> CountAsync();
 }
 
 /// <summary>An exclusive hold on a session during one secret request. Disposing without an outcome returns it unchanged.</summary>
-public interface ISessionLease : IDisposable
+public interface ISessionLease : IAsyncDisposable
 {
     LiveSession Session { get; }
 
     /// <summary>The secret was released: the session is removed and its keys zeroed (single use).</summary>
-    void Complete();
+    ValueTask CompleteAsync();
 
     /// <summary>A measurement attempt failed. Returns true when that was the last allowed attempt and the session is gone.</summary>
-    bool RecordFailedAttempt();
+    ValueTask<bool> RecordFailedAttemptAsync();
 }
 
 public sealed class SessionStoreFullException : Exception

@@ -46,6 +46,7 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         _sweeper = time.CreateTimer(_ => SweepExpired(), null, period, period);
     }
 
+    /// <summary>Live sessions, now (the synchronous form the store's own callers and tests use).</summary>
     public int Count
     {
         get
@@ -57,6 +58,14 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
             }
         }
     }
+
+    public ValueTask<int> CountAsync() => ValueTask.FromResult(Count);
+
+    public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer) =>
+        ValueTask.FromResult(Add(launch, identity, peer));
+
+    public ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle) => ValueTask.FromResult<ISessionLease?>(
+        handle.LaunchId is { } launchId ? TryAcquire(launchId) : TryAcquire(handle.ConnectionId!.Value));
 
     public LiveSession Add(LaunchSession launch, PlatformIdentity identity, string peer)
     {
@@ -91,13 +100,13 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         }
     }
 
-    public ISessionLease? TryAcquire(int connectionId)
+    internal Lease? TryAcquire(int connectionId)
     {
         lock (_lock)
             return TryAcquireLocked(connectionId);
     }
 
-    public ISessionLease? TryAcquire(Guid launchId)
+    internal Lease? TryAcquire(Guid launchId)
     {
         lock (_lock)
             return _byLaunchId.TryGetValue(launchId, out int connectionId) ? TryAcquireLocked(connectionId) : null;
@@ -171,17 +180,31 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         }
     }
 
-    private sealed class Entry(LiveSession session)
+    internal sealed class Entry(LiveSession session)
     {
         public LiveSession Session { get; } = session;
         public bool Busy { get; set; }
     }
 
-    private sealed class Lease(InMemorySessionStore store, Entry entry) : ISessionLease
+    internal sealed class Lease(InMemorySessionStore store, Entry entry) : ISessionLease, IDisposable
     {
         private bool _done;
 
         public LiveSession Session => entry.Session;
+
+        public ValueTask CompleteAsync()
+        {
+            Complete();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask<bool> RecordFailedAttemptAsync() => ValueTask.FromResult(RecordFailedAttempt());
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
 
         public void Complete()
         {

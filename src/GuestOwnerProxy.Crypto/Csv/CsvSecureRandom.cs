@@ -9,11 +9,11 @@ namespace GuestOwnerProxy.Crypto.Csv;
 /// (SM2 key generation, encryption k, signature k), so that every random byte of a CSV session
 /// comes from the one seam tests can fix. Seeding is ignored: the source decides what it returns.
 /// </summary>
-public sealed class RandomSourceSecureRandom : SecureRandom
+public sealed class CsvSecureRandom : SecureRandom
 {
     private readonly IRandomSource _source;
 
-    public RandomSourceSecureRandom(IRandomSource source)
+    public CsvSecureRandom(IRandomSource source)
         : base(new SourceGenerator(source ?? throw new ArgumentNullException(nameof(source))))
     {
         _source = source;

@@ -8,9 +8,9 @@ namespace GuestOwnerProxy.Platform;
 /// Presents an <see cref="IRandomSource"/> as a BouncyCastle <see cref="SecureRandom"/>, so that BouncyCastle
 /// key generation and signing (SM2, RSA-PSS salts) draw from the simulator's seeded stream.
 /// </summary>
-public sealed class RandomSourceSecureRandom : SecureRandom
+public sealed class SimulatorSecureRandom : SecureRandom
 {
-    public RandomSourceSecureRandom(IRandomSource source) : base(new Generator(source)) { }
+    public SimulatorSecureRandom(IRandomSource source) : base(new Generator(source)) { }
 
     private sealed class Generator(IRandomSource source) : IRandomGenerator
     {

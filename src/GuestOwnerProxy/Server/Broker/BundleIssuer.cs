@@ -1,0 +1,154 @@
+using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Common;
+using GuestOwnerProxy.Crypto.Launch;
+using GuestOwnerProxy.Server.Audit;
+using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Policy;
+using GuestOwnerProxy.Server.Sessions;
+using Microsoft.Extensions.Logging;
+
+namespace GuestOwnerProxy.Server.Broker;
+
+/// <summary>
+/// The bundle half of a launch, independent of the wire: recognise the platform, verify its chain to a
+/// pinned root (once per host and configuration version), create the GODH and session blob and open a
+/// session. Returns a decision; every decision is audited. Any unexpected failure denies (INTERNAL).
+/// </summary>
+public sealed class BundleIssuer
+{
+    private readonly IBrokerConfigurationSource _configuration;
+    private readonly ISessionStore _sessions;
+    private readonly IPlatformRegistry _platforms;
+    private readonly IRandomSource _random;
+    private readonly DecisionRecorder _recorder;
+    private readonly ILogger<BundleIssuer> _logger;
+    // A host presents the same chain for every VM; verify it once per configuration version.
+    private readonly ChainVerificationCache _chains = new();
+
+    public BundleIssuer(IBrokerConfigurationSource configuration, ISessionStore sessions, IPlatformRegistry platforms,
+        IRandomSource random, DecisionRecorder recorder, ILogger<BundleIssuer> logger)
+    {
+        _configuration = configuration;
+        _sessions = sessions;
+        _platforms = platforms;
+        _random = random;
+        _recorder = recorder;
+        _logger = logger;
+    }
+
+    public async ValueTask<BrokerDecision<LaunchBundle>> IssueAsync(BundleRequestFacts request)
+    {
+        var audit = _recorder.Start(AuditEvent.Bundle, request.Protocol, request.Peer).WithPolicy(request.Policy);
+        try
+        {
+            var (outcome, record) = await IssueCoreAsync(request, audit);
+            audit = record;
+            if (outcome.Denial is { } denial)
+                return Denied(request, audit, denial);
+            var bundle = outcome.Value!;
+            _recorder.Write(audit.Granted(AuditDecision.Issued) with { ConnectionId = bundle.ConnectionId, LaunchId = bundle.LaunchId.ToString() });
+            _logger.LogInformation(
+                "Bundle issued ({Protocol}): connection {ConnectionId}, launch id {LaunchId}, {Platform}, chip {ChipId}, root {Root}, policy {Policy}, peer {Peer}",
+                AuditNames.Of(request.Protocol), bundle.ConnectionId, bundle.LaunchId, bundle.Platform, audit.ChipId ?? "(unverified)", audit.Root ?? "(none)",
+                AuditNames.Policy(request.Policy), request.Peer);
+            return outcome;
+        }
+        catch (Exception ex)
+        {
+            // Type only: a message may quote request bytes.
+            _logger.LogError("Bundle failed unexpectedly ({ExceptionType}); peer {Peer}; denied", ex.GetType().Name, request.Peer);
+            return Denied(request, audit, DenialReason.InternalError);
+        }
+    }
+
+    private BrokerDecision<LaunchBundle> Denied(BundleRequestFacts request, AuditRecord audit, DenialReason reason)
+    {
+        _recorder.Write(audit.DeniedFor(reason));
+        _logger.LogWarning("Bundle denied ({Reason}): {Detail}; peer {Peer}", reason.Code, reason.Detail, request.Peer);
+        return BrokerDecision<LaunchBundle>.Denied(reason);
+    }
+
+    private async ValueTask<(BrokerDecision<LaunchBundle>, AuditRecord)> IssueCoreAsync(BundleRequestFacts request, AuditRecord audit)
+    {
+        PlatformEvidence evidence;
+        IPlatformProfile profile;
+        try
+        {
+            evidence = request.ChainIsExportFile
+                ? _platforms.SplitExport(request.Chain).Evidence
+                : new PlatformEvidence(request.Pdh, request.Chain);
+            profile = _platforms.Recognize(evidence);
+        }
+        catch (PlatformNotRecognizedException ex)
+        {
+            return (BrokerDecision<LaunchBundle>.Denied(ex.Failure == PlatformRecognitionFailure.NoCertificate
+                ? DenialReason.PlatformKeyMissing
+                : DenialReason.PlatformUnrecognized.With(ex.Message)), audit);
+        }
+        catch (CryptoFormatException ex)
+        {
+            return (BrokerDecision<LaunchBundle>.Denied(DenialReason.CertificateInvalid.With(ex.Message)), audit);
+        }
+        audit = audit.OnPlatform(profile.Kind);
+
+        var configuration = _configuration.Current;
+        PlatformIdentity identity;
+        if (configuration.Trust.SkipVerification)
+        {
+            _logger.LogCritical(
+                "Certificate chain NOT verified for peer {Peer} (GuestOwnerProxy:Trust:SkipVerification is on): the TEK/TIK may go to an impostor",
+                request.Peer);
+            identity = new PlatformIdentity(profile.Kind, null, null, ChainVerified: false);
+        }
+        else
+        {
+            var verified = CertificateStep(() => _chains.Verify(profile, evidence, configuration.Trust.Trust));
+            if (verified.Denial is { } chainDenial)
+                return (BrokerDecision<LaunchBundle>.Denied(chainDenial), audit);
+            var result = verified.Value!;
+            identity = new PlatformIdentity(profile.Kind, result.ChipId, result.RootName, ChainVerified: true);
+        }
+        audit = audit with { ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName };
+
+        var pdh = CertificateStep(() => profile.SelectPdh(evidence));
+        if (pdh.Denial is { } pdhDenial)
+            return (BrokerDecision<LaunchBundle>.Denied(pdhDenial), audit);
+        var created = CertificateStep(() => profile.CreateSession(pdh.Value!, request.Policy, _random));
+        if (created.Denial is { } sessionDenial)
+            return (BrokerDecision<LaunchBundle>.Denied(sessionDenial), audit);
+        var launch = created.Value!;
+        try
+        {
+            var session = await _sessions.AddAsync(launch, identity, request.Peer);
+            return (BrokerDecision<LaunchBundle>.Granted(
+                new LaunchBundle(session.ConnectionId, session.LaunchId, profile.Kind, launch.GodhCertificate, launch.SessionBlob)), audit);
+        }
+        catch (SessionStoreFullException)
+        {
+            launch.Dispose();
+            return (BrokerDecision<LaunchBundle>.Denied(DenialReason.TooManySessions), audit);
+        }
+        catch
+        {
+            launch.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A certificate step's refusals: a chain link that does not verify, or bytes that do not parse.</summary>
+    private static BrokerDecision<T> CertificateStep<T>(Func<T> step) where T : class
+    {
+        try
+        {
+            return BrokerDecision<T>.Granted(step());
+        }
+        catch (ChainVerificationException ex)
+        {
+            return BrokerDecision<T>.Denied(DenialReason.ChainInvalid.With(ex.Message));
+        }
+        catch (CryptoFormatException ex)
+        {
+            return BrokerDecision<T>.Denied(DenialReason.CertificateInvalid.With(ex.Message));
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using GuestOwnerProxy.Server.Audit;
+using GuestOwnerProxy.Server.Logging;
+using GuestOwnerProxy.Server.Policy;
+using Microsoft.Extensions.Logging;
+
+namespace GuestOwnerProxy.Server.Broker;
+
+/// <summary>
+/// Where the broker's decisions become audit records, for both protocols: the issuer and the releaser
+/// start a record, fill it as facts are established and write it once; requests refused before they reach
+/// either (malformed wire fields) are recorded through <see cref="RefuseAtEdge"/>, so every refusal is
+/// audited by the broker, never by an adapter.
+/// </summary>
+public sealed class DecisionRecorder
+{
+    private readonly IAuditLog _audit;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DecisionRecorder> _logger;
+
+    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger)
+    {
+        _audit = audit;
+        _time = time;
+        _logger = logger;
+    }
+
+    public AuditRecord Start(AuditEvent auditEvent, BrokerProtocol protocol, string peer) =>
+        AuditRecord.Of(_time.GetUtcNow(), auditEvent, protocol, peer);
+
+    /// <summary>Writes the record; a failed write never changes the decision (see <see cref="AuditLogWriter"/>).</summary>
+    public void Write(AuditRecord record) => _audit.WriteSafely(record, _logger);
+
+    /// <summary>Audits and logs a request refused at the protocol edge (its fields did not parse) and returns the denial.</summary>
+    /// <param name="launchId">The launch id as sent, if any (quoted; only plausible lengths are kept).</param>
+    public BrokerDecision<T> RefuseAtEdge<T>(AuditEvent auditEvent, BrokerProtocol protocol, string peer, DenialReason reason,
+        uint? policy = null, string? launchId = null) where T : class
+    {
+        var record = Start(auditEvent, protocol, peer) with
+        {
+            LaunchId = launchId is { Length: > 0 and <= 64 } ? ClientText.Quote(launchId) : null,
+        };
+        if (policy is { } p)
+            record = record.WithPolicy(p);
+        Write(record.DeniedFor(reason));
+        _logger.LogWarning("{Protocol} {Event} refused ({Reason}): {Detail}; peer {Peer}",
+            AuditNames.Of(protocol), AuditNames.Of(auditEvent), reason.Code, reason.Detail, peer);
+        return BrokerDecision<T>.Denied(reason);
+    }
+}
