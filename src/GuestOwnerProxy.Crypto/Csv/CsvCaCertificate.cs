@@ -8,7 +8,7 @@ using L = GuestOwnerProxy.Crypto.Csv.CsvCertificateLayout.Ca;
 namespace GuestOwnerProxy.Crypto.Csv;
 
 /// <summary>
-/// A Hygon CSV CA certificate (HRK, HSK; 832 bytes, csv.md §2.2). Immutable; keeps its original bytes.
+/// A Hygon CSV CA certificate (HRK, HSK; 832 bytes). Immutable; keeps its original bytes.
 /// </summary>
 public sealed class CsvCaCertificate
 {

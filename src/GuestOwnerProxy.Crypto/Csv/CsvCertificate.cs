@@ -7,7 +7,7 @@ using L = GuestOwnerProxy.Crypto.Csv.CsvCertificateLayout.Platform;
 namespace GuestOwnerProxy.Crypto.Csv;
 
 /// <summary>
-/// A Hygon CSV platform certificate (PDH, PEK, OCA, CEK, GODH; 2084 bytes, csv.md §2.1).
+/// A Hygon CSV platform certificate (PDH, PEK, OCA, CEK, GODH; 2084 bytes).
 /// Immutable; keeps the exact bytes it was parsed from, which are also what <see cref="ToArray"/> returns.
 /// </summary>
 public sealed class CsvCertificate

@@ -1,7 +1,7 @@
 namespace GuestOwnerProxy.Crypto.Csv;
 
 /// <summary>
-/// Byte offsets of the two Hygon CSV certificate formats (csv.md §2), confirmed on the real HRK,
+/// Byte offsets of the two Hygon CSV certificate formats, confirmed on the real HRK,
 /// HSK, CEK and PEK. Every integer is little-endian; key coordinates and signature r/s sit
 /// little-endian in 72-byte fields of which only the first 32 bytes carry the value.
 /// </summary>

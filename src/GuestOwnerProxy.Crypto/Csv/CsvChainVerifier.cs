@@ -6,7 +6,7 @@ using L = GuestOwnerProxy.Crypto.Csv.CsvCertificateLayout;
 namespace GuestOwnerProxy.Crypto.Csv;
 
 /// <summary>
-/// Verifies a Hygon CSV platform chain (csv.md §2.3):
+/// Verifies a Hygon CSV platform chain:
 /// HRK (pinned, self-signed) → HSK → CEK → PEK ← OCA (self-signed), PEK → PDH.
 /// The HSK and the HSK-signed CEK come from operator-provided <c>hsk_cek</c> files (the proxy is
 /// offline), matched to the chain's CEK by public key. Any failure names the link.

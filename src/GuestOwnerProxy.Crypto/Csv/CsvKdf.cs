@@ -6,7 +6,7 @@ using Org.BouncyCastle.Crypto.Digests;
 namespace GuestOwnerProxy.Crypto.Csv;
 
 /// <summary>
-/// The CSV session key derivation (csv.md §3). Hygon's derive runs the SM2 KDF twice: once over
+/// The CSV session key derivation. Hygon's derive runs the SM2 KDF twice: once over
 /// P = key ‖ label ‖ 0x00 ‖ ctx, then over P ‖ (first output). A single pass does not reproduce
 /// csv-rs's own test vector (H1).
 /// </summary>

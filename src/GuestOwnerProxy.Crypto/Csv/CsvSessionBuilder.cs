@@ -10,7 +10,7 @@ using S = GuestOwnerProxy.Crypto.Csv.CsvSessionLayout;
 namespace GuestOwnerProxy.Crypto.Csv;
 
 /// <summary>
-/// Builds the CSV LAUNCH_START inputs (csv.md §2.4, §3): a fresh GODH certificate and the session
+/// Builds the CSV LAUNCH_START inputs: a fresh GODH certificate and the session
 /// blob. There is no ECDH on CSV: a random z is stretched into the master secret, which is
 /// SM2-encrypted to the PDH; KEK/KIK from the master wrap TEK ‖ TIK; the GODH key signs the blob.
 /// Every random byte comes from the <see cref="IRandomSource"/>, in this order: z, nonce, wrap_iv,

@@ -1,13 +1,13 @@
 namespace GuestOwnerProxy.Crypto.Csv;
 
 /// <summary>Which LAUNCH_START session blob layout to build. Only V1 (csv-rs / hag, 772 bytes) is known;
-/// csv.md §3 notes some firmware builds may expect another ms_enc layout, which would become V2.</summary>
+/// Hygon's hag tool takes the firmware build id when it builds the blob, so some firmware builds may expect another ms_enc layout, which would become V2.</summary>
 public enum CsvSessionLayoutVersion
 {
     V1 = 1,
 }
 
-/// <summary>Byte offsets of the V1 CSV session blob (csv.md §3).</summary>
+/// <summary>Byte offsets of the V1 CSV session blob.</summary>
 internal static class CsvSessionLayout
 {
     public const int Size = 772;

@@ -1,6 +1,6 @@
 namespace GuestOwnerProxy.Crypto.Csv;
 
-/// <summary>Key usage ids of Hygon CSV certificates (csv.md §2). Also used in signature slots to
+/// <summary>Key usage ids of Hygon CSV certificates. Also used in signature slots to
 /// say which key made the signature.</summary>
 public enum CsvUsage : uint
 {

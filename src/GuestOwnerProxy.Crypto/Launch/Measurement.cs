@@ -5,7 +5,7 @@ namespace GuestOwnerProxy.Crypto.Launch;
 
 /// <summary>
 /// The HMAC input layouts firmware is known or believed to use for LAUNCH_MEASURE
-/// (sev.md §4, csv.md §5). Every one is keyed by the per-session TIK, so accepting a small fixed set
+///. Every one is keyed by the per-session TIK, so accepting a small fixed set
 /// lets nobody forge a measurement.
 /// </summary>
 public enum MeasurementFormula

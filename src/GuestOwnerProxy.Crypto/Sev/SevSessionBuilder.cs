@@ -9,7 +9,7 @@ namespace GuestOwnerProxy.Crypto.Sev;
 
 /// <summary>
 /// Builds the guest owner side of SEV LAUNCH_START: a fresh P-384 GODH, the shared secret with the
-/// platform's PDH, and the session blob wrapping fresh TEK ‖ TIK (sev.md §2).
+/// platform's PDH, and the session blob wrapping fresh TEK ‖ TIK.
 /// Randomness is drawn from the <see cref="IRandomSource"/> in a fixed order — GODH scalar (64 bytes),
 /// nonce, wrap_iv, TEK, TIK — so a fixed source gives a reproducible session.
 /// </summary>

@@ -6,7 +6,7 @@ namespace GuestOwnerProxy.Platform;
 /// <summary>
 /// The firmware's CTR mode, written here independently of the guest-owner code (which shares one CTR
 /// helper between AES and SM4): each 16-byte block is the previous one plus one, the whole block taken as a
-/// 128-bit big-endian integer (launch-formats.md §4), encrypted with the raw block cipher and XORed in.
+/// 128-bit big-endian integer, encrypted with the raw block cipher and XORed in.
 /// A bug on the guest-owner side therefore shows up as a firmware rejection instead of cancelling out.
 /// </summary>
 internal static class FirmwareCtr

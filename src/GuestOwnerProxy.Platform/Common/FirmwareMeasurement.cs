@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace GuestOwnerProxy.Platform;
 
-/// <summary>The LAUNCH_MEASURE HMAC as each firmware computes it (sev.md §4, csv.md §5).</summary>
+/// <summary>The LAUNCH_MEASURE HMAC as each firmware computes it.</summary>
 internal static class FirmwareMeasurement
 {
     private const byte MeasureDomain = 0x04;

@@ -5,7 +5,7 @@ using GuestOwnerProxy.Crypto.Common;
 namespace GuestOwnerProxy.Platform;
 
 /// <summary>
-/// Firmware side of LAUNCH_SECRET (launch-formats.md §4): header = flags u32 ‖ IV(16) ‖ MAC(32);
+/// Firmware side of LAUNCH_SECRET: header = flags u32 ‖ IV(16) ‖ MAC(32);
 /// MAC = HMAC(TIK, 0x01 ‖ flags ‖ IV ‖ u32 guest_len ‖ u32 trans_len ‖ data ‖ measure), data = CTR(TEK, IV, table).
 /// </summary>
 internal static class LaunchSecretPacket

@@ -74,7 +74,7 @@ public sealed record FirmwareVersion(byte ApiMajor, byte ApiMinor, uint BuildId)
     public override string ToString() => $"{ApiMajor}.{ApiMinor} build {BuildId}";
 }
 
-/// <summary>Which of the candidate CSV measurement formulas (csv.md §5) the simulated firmware uses.</summary>
+/// <summary>Which of the candidate CSV measurement formulas the simulated firmware uses.</summary>
 public enum CsvMeasurementVariant
 {
     /// <summary>0x04 ‖ api_major ‖ api_minor ‖ policy ‖ LD ‖ mnonce (csv-rs).</summary>

@@ -5,7 +5,7 @@ using System.Text;
 namespace GuestOwnerProxy.Platform.Csv;
 
 /// <summary>
-/// The CSV firmware's key derivation (csv.md §3): the SM2 KDF applied twice, the second pass over
+/// The CSV firmware's key derivation: the SM2 KDF applied twice, the second pass over
 /// the input extended with the first pass's output. Only one pass does not match csv-rs (vector H1).
 /// </summary>
 internal static class CsvFirmwareKdf

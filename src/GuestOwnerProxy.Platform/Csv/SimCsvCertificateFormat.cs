@@ -3,7 +3,7 @@ using System.Text;
 
 namespace GuestOwnerProxy.Platform.Csv;
 
-/// <summary>Byte layout of the 2084-byte CSV platform certificate (csv.md §2.1), the simulator's own copy.</summary>
+/// <summary>Byte layout of the 2084-byte CSV platform certificate, the simulator's own copy.</summary>
 internal static class SimCsvCertLayout
 {
     public const int Size = 0x824;
@@ -28,7 +28,7 @@ internal static class SimCsvCertLayout
     public const int SlotS = 8 + 72;
 }
 
-/// <summary>Byte layout of the 832-byte CSV CA certificate (HRK, HSK; csv.md §2.2).</summary>
+/// <summary>Byte layout of the 832-byte CSV CA certificate (HRK, HSK).</summary>
 internal static class SimCsvCaLayout
 {
     public const int Size = 0x340;

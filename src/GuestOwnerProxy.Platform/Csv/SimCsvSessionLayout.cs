@@ -1,6 +1,6 @@
 namespace GuestOwnerProxy.Platform.Csv;
 
-/// <summary>The 772-byte CSV LAUNCH_START session blob (csv.md §3), the simulator's own copy.</summary>
+/// <summary>The 772-byte CSV LAUNCH_START session blob, the simulator's own copy.</summary>
 internal static class SimCsvSessionLayout
 {
     public const int Size = 0x304;
@@ -23,6 +23,6 @@ internal static class SimCsvSessionLayout
     public const string KekLabel = "csv-kek";
     public const string KikLabel = "csv-kik";
     public const int SymmetricKeySize = 16;
-    /// <summary>The GODH's user id and the SM2 ID of the session signature (csv.md §2.4, §3).</summary>
+    /// <summary>The GODH's user id and the SM2 ID of the session signature.</summary>
     public const string GodhUserId = "GUEST_USER_ID";
 }

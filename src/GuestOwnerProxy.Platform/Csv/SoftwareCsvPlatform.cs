@@ -129,7 +129,7 @@ public sealed class SoftwareCsvPlatform : ISoftwarePlatform
         if (godh.Usage != SimCsvConstants.UsagePdh || godh.Algorithm != SimCsvConstants.AlgorithmSm2KeyExchange)
             throw new FirmwareException(FirmwareError.InvalidCertificate,
                 $"CSV LAUNCH_START GODH: usage 0x{godh.Usage:x} algorithm {godh.Algorithm}, expected usage 0x1003 algorithm 5");
-        // csv.md §2.4/§3: the GODH's user id is GUEST_USER_ID and the session is signed under that fixed SM2 ID;
+        // The GODH's user id is GUEST_USER_ID and the session is signed under that fixed SM2 ID;
         // the firmware does not take the ID from the certificate, so neither does the simulator.
         if (godh.UserId != SimCsvSessionLayout.GodhUserId)
             throw new FirmwareException(FirmwareError.InvalidCertificate,

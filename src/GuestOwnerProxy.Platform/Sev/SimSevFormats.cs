@@ -1,6 +1,6 @@
 namespace GuestOwnerProxy.Platform.Sev;
 
-/// <summary>Byte layout of the 2084-byte AMD SEV platform certificate (sev.md §1), the simulator's own copy.</summary>
+/// <summary>Byte layout of the 2084-byte AMD SEV platform certificate, the simulator's own copy.</summary>
 internal static class SimSevCertLayout
 {
     public const int Size = 0x824;
@@ -57,7 +57,7 @@ internal static class SimSevConstants
     public const uint UsageEmptySlot = 0x1000;
 }
 
-/// <summary>The 128-byte SEV LAUNCH_START session blob (sev.md §2).</summary>
+/// <summary>The 128-byte SEV LAUNCH_START session blob.</summary>
 internal static class SimSevSessionLayout
 {
     public const int Size = 128;

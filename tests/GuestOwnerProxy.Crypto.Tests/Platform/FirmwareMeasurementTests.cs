@@ -33,7 +33,7 @@ public class FirmwareMeasurementTests
     [InlineData(CsvMeasurementVariant.Build32, "040102abcd000003000000")]
     public void Csv_VariantsHashTheDocumentedPrefix(CsvMeasurementVariant variant, string prefixHex)
     {
-        // Version 1.2 build 0xcdab, policy 3: the prefix is written out by hand from csv.md §5.
+        // Version 1.2 build 0xcdab, policy 3: the prefix is written out by hand from the csv-rs formula (0x04, major, minor, policy).
         var version = new FirmwareVersion(1, 2, 0xcdab);
         byte[] tik = Enumerable.Range(1, 16).Select(i => (byte)i).ToArray();
         byte[] ld = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();

@@ -117,7 +117,7 @@ public class CsvSessionTamperingTests
         using var other = Profile.CreateSession(pdh, Policy, new RoundTripRandom("csv/tamper/godh/other"));
         FirmwareAssert.Refuses(FirmwareError.BadSessionSignature, "GODH of another session",
             () => platform.LaunchStart(other.GodhCertificate, session.SessionBlob, Policy));
-        // The GODH's user id must be GUEST_USER_ID (csv.md §2.4): any other is refused as a certificate error.
+        // The GODH's user id must be GUEST_USER_ID: any other is refused as a certificate error.
         byte[] renamed = (byte[])session.GodhCertificate.Clone();
         renamed[0xA6] ^= 0x20; // 'G' -> 'g'
         FirmwareAssert.Refuses(FirmwareError.InvalidCertificate, "GODH user id altered",

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Protocol.Setup;

@@ -7,7 +7,7 @@ namespace GuestOwnerProxy.Cli.Client;
 
 /// <summary>
 /// simple-kbs's <c>keybroker.KeyBrokerService</c> over h2c, shaped the way kata-runtime calls it
-/// (wire-protocol.md §3): every binary value is a base64 string, the session is a UUID launch id, and the
+///: every binary value is a base64 string, the session is a UUID launch id, and the
 /// secret request asks for the offline KBC's keyset bundle (Format "JSON", SecretType "bundle", the bundle
 /// GUID, Id = keyset).
 /// </summary>

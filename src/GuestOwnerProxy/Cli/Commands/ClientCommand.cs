@@ -14,7 +14,7 @@ public enum ClientOperation
 
 /// <summary>
 /// <c>gop client GetBundle|GetSecret</c>: a drop-in replacement for the Python <c>gop-client.py</c> that
-/// kata-runtime runs (wire-protocol.md §2): same argv, same files, the same single stdout line, and
+/// kata-runtime runs: same argv, same files, the same single stdout line, and
 /// "GRPC Error: &lt;details&gt;" on stderr with exit 1 when the server refuses.
 /// </summary>
 public sealed class ClientCommand : CliCommand

@@ -7,7 +7,7 @@ namespace GuestOwnerProxy.Cli.Commands;
 /// <summary><c>gop digest</c>: the launch digest the firmware will reach for an image (hex, or base64 as Hygon's tools print it).</summary>
 public sealed class DigestCommand : CliCommand
 {
-    // Kernel hashes table (launch-formats.md §1): header GUID(16) ‖ u16 length, then three entries
+    // Kernel hashes table: header GUID(16) ‖ u16 length, then three entries
     // GUID(16) ‖ u16 length ‖ SHA-256(32) for cmdline, initrd and kernel.
     private const int TableEntriesOffset = 18;
     private const int TableEntrySize = 50;

@@ -5,7 +5,7 @@ using GuestOwnerProxy.Server.Configuration;
 namespace GuestOwnerProxy.Server.Services;
 
 /// <summary>
-/// The two deployed clients read the bundle differently (wire-protocol.md §1): the Hygon CSV client
+/// The two deployed clients read the bundle differently: the Hygon CSV client
 /// writes the fields unchanged into files QEMU reads as base64, the AMD SEV client base64-encodes them
 /// itself. The secret packet is raw for both.
 /// </summary>
