@@ -34,8 +34,9 @@ public sealed class BrokerUnderTest : IDisposable
         Configuration = new FixedConfiguration(new BrokerConfigurationLoader().Load(options).Configuration);
         Sessions = new InMemorySessionStore(limits ?? new SessionLimitOptions(), Time, NullLogger<InMemorySessionStore>.Instance, null);
         var recorder = new DecisionRecorder(Audit, Time, NullLogger<DecisionRecorder>.Instance);
-        Issuer = new BundleIssuer(Configuration, Sessions, PlatformRegistry.Default, SystemRandomSource.Instance, recorder, NullLogger<BundleIssuer>.Instance);
-        Releaser = new SecretReleaser(Configuration, Sessions, PlatformRegistry.Default, SystemRandomSource.Instance, recorder, NullLogger<SecretReleaser>.Instance);
+        Dependencies = new BrokerDependencies(Configuration, Sessions, PlatformRegistry.Default, SystemRandomSource.Instance, recorder);
+        Issuer = new BundleIssuer(Dependencies, NullLogger<BundleIssuer>.Instance);
+        Releaser = new SecretReleaser(Dependencies, NullLogger<SecretReleaser>.Instance);
     }
 
     public ServerSetup Setup { get; }
@@ -43,6 +44,7 @@ public sealed class BrokerUnderTest : IDisposable
     public MemoryAuditLog Audit { get; } = new();
     public FixedConfiguration Configuration { get; }
     public InMemorySessionStore Sessions { get; }
+    public BrokerDependencies Dependencies { get; }
     public BundleIssuer Issuer { get; }
     public SecretReleaser Releaser { get; }
 

@@ -89,8 +89,7 @@ public sealed class BundleIssuerTests
     public async Task An_unreachable_store_denies_as_internal_error()
     {
         using var broker = new BrokerUnderTest();
-        var issuer = new BundleIssuer(broker.Configuration, new UnreachableStore(), PlatformRegistry.Default, SystemRandomSource.Instance,
-            new DecisionRecorder(broker.Audit, broker.Time, NullLogger<DecisionRecorder>.Instance), NullLogger<BundleIssuer>.Instance);
+        var issuer = new BundleIssuer(broker.Dependencies with { Sessions = new UnreachableStore() }, NullLogger<BundleIssuer>.Instance);
         var decision = await issuer.IssueAsync(Request(TestPlatforms.Csv()));
         Assert.Equal(DenialReason.InternalError, decision.Denial);
         Assert.Equal("INTERNAL_ERROR", Assert.Single(broker.Audit.Records).Reason);

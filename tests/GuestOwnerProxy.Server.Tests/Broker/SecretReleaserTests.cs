@@ -81,8 +81,7 @@ public sealed class SecretReleaserTests
     public async Task An_unreachable_store_denies_as_internal_error()
     {
         using var broker = new BrokerUnderTest();
-        var releaser = new SecretReleaser(broker.Configuration, new BundleIssuerTests.UnreachableStore(), PlatformRegistry.Default, SystemRandomSource.Instance,
-            new DecisionRecorder(broker.Audit, broker.Time, NullLogger<DecisionRecorder>.Instance), NullLogger<SecretReleaser>.Instance);
+        var releaser = new SecretReleaser(broker.Dependencies with { Sessions = new BundleIssuerTests.UnreachableStore() }, NullLogger<SecretReleaser>.Instance);
         var decision = await releaser.ReleaseAsync(Secret(SessionHandle.ForConnection(1), TestPlatforms.Sev, new byte[48]));
         Assert.Equal(DenialReason.InternalError, decision.Denial);
         Assert.Equal(("denied", "INTERNAL_ERROR"), (broker.Audit.Records.Single().Decision, broker.Audit.Records.Single().Reason));

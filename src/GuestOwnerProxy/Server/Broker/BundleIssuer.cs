@@ -16,29 +16,20 @@ namespace GuestOwnerProxy.Server.Broker;
 /// </summary>
 public sealed class BundleIssuer
 {
-    private readonly IBrokerConfigurationSource _configuration;
-    private readonly ISessionStore _sessions;
-    private readonly IPlatformRegistry _platforms;
-    private readonly IRandomSource _random;
-    private readonly DecisionRecorder _recorder;
+    private readonly BrokerDependencies _broker;
     private readonly ILogger<BundleIssuer> _logger;
     // A host presents the same chain for every VM; verify it once per configuration version.
     private readonly ChainVerificationCache _chains = new();
 
-    public BundleIssuer(IBrokerConfigurationSource configuration, ISessionStore sessions, IPlatformRegistry platforms,
-        IRandomSource random, DecisionRecorder recorder, ILogger<BundleIssuer> logger)
+    public BundleIssuer(BrokerDependencies broker, ILogger<BundleIssuer> logger)
     {
-        _configuration = configuration;
-        _sessions = sessions;
-        _platforms = platforms;
-        _random = random;
-        _recorder = recorder;
+        _broker = broker;
         _logger = logger;
     }
 
     public async ValueTask<BrokerDecision<LaunchBundle>> IssueAsync(BundleRequestFacts request)
     {
-        var audit = _recorder.Start(AuditEvent.Bundle, request.Protocol, request.Peer).WithPolicy(request.Policy);
+        var audit = _broker.Recorder.Start(AuditEvent.Bundle, request.Protocol, request.Peer).WithPolicy(request.Policy);
         try
         {
             var (outcome, record) = await IssueCoreAsync(request, audit);
@@ -46,7 +37,7 @@ public sealed class BundleIssuer
             if (outcome.Denial is { } denial)
                 return Denied(request, audit, denial);
             var bundle = outcome.Value!;
-            _recorder.Write(audit.Granted(AuditDecision.Issued) with { ConnectionId = bundle.ConnectionId, LaunchId = bundle.LaunchId.ToString() });
+            _broker.Recorder.Write(audit.Granted(AuditDecision.Issued) with { ConnectionId = bundle.ConnectionId, LaunchId = bundle.LaunchId.ToString() });
             _logger.LogInformation(
                 "Bundle issued ({Protocol}): connection {ConnectionId}, launch id {LaunchId}, {Platform}, chip {ChipId}, root {Root}, policy {Policy}, peer {Peer}",
                 AuditNames.Of(request.Protocol), bundle.ConnectionId, bundle.LaunchId, bundle.Platform, audit.ChipId ?? "(unverified)", audit.Root ?? "(none)",
@@ -63,7 +54,7 @@ public sealed class BundleIssuer
 
     private BrokerDecision<LaunchBundle> Denied(BundleRequestFacts request, AuditRecord audit, DenialReason reason)
     {
-        _recorder.Write(audit.DeniedFor(reason));
+        _broker.Recorder.Write(audit.DeniedFor(reason));
         _logger.LogWarning("Bundle denied ({Reason}): {Detail}; peer {Peer}", reason.Code, reason.Detail, request.Peer);
         return BrokerDecision<LaunchBundle>.Denied(reason);
     }
@@ -75,9 +66,9 @@ public sealed class BundleIssuer
         try
         {
             evidence = request.ChainIsExportFile
-                ? _platforms.SplitExport(request.Chain).Evidence
+                ? _broker.Platforms.SplitExport(request.Chain).Evidence
                 : new PlatformEvidence(request.Pdh, request.Chain);
-            profile = _platforms.Recognize(evidence);
+            profile = _broker.Platforms.Recognize(evidence);
         }
         catch (PlatformNotRecognizedException ex)
         {
@@ -91,7 +82,7 @@ public sealed class BundleIssuer
         }
         audit = audit.OnPlatform(profile.Kind);
 
-        var configuration = _configuration.Current;
+        var configuration = _broker.Configuration.Current;
         PlatformIdentity identity;
         if (configuration.Trust.SkipVerification)
         {
@@ -113,13 +104,13 @@ public sealed class BundleIssuer
         var pdh = CertificateStep(() => profile.SelectPdh(evidence));
         if (pdh.Denial is { } pdhDenial)
             return (BrokerDecision<LaunchBundle>.Denied(pdhDenial), audit);
-        var created = CertificateStep(() => profile.CreateSession(pdh.Value!, request.Policy, _random));
+        var created = CertificateStep(() => profile.CreateSession(pdh.Value!, request.Policy, _broker.Random));
         if (created.Denial is { } sessionDenial)
             return (BrokerDecision<LaunchBundle>.Denied(sessionDenial), audit);
         var launch = created.Value!;
         try
         {
-            var session = await _sessions.AddAsync(launch, identity, request.Peer);
+            var session = await _broker.Sessions.AddAsync(launch, identity, request.Peer);
             return (BrokerDecision<LaunchBundle>.Granted(
                 new LaunchBundle(session.ConnectionId, session.LaunchId, profile.Kind, launch.GodhCertificate, launch.SessionBlob)), audit);
         }

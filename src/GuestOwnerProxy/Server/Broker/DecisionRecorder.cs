@@ -1,9 +1,21 @@
+using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Server.Audit;
+using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Sessions;
 using GuestOwnerProxy.Server.Logging;
 using GuestOwnerProxy.Server.Policy;
 using Microsoft.Extensions.Logging;
 
 namespace GuestOwnerProxy.Server.Broker;
+
+/// <summary>What the issuer and the releaser share: the configuration in force, the sessions, the platforms,
+/// randomness (the OS CSPRNG in production) and the audit.</summary>
+public sealed record BrokerDependencies(
+    IBrokerConfigurationSource Configuration,
+    ISessionStore Sessions,
+    IPlatformRegistry Platforms,
+    IRandomSource Random,
+    DecisionRecorder Recorder);
 
 /// <summary>
 /// Where the broker's decisions become audit records, for both protocols: the issuer and the releaser

@@ -18,28 +18,19 @@ namespace GuestOwnerProxy.Server.Broker;
 /// </summary>
 public sealed class SecretReleaser
 {
-    private readonly IBrokerConfigurationSource _configuration;
-    private readonly ISessionStore _sessions;
-    private readonly IPlatformRegistry _platforms;
-    private readonly IRandomSource _random;
-    private readonly DecisionRecorder _recorder;
+    private readonly BrokerDependencies _broker;
     private readonly ILogger<SecretReleaser> _logger;
 
-    public SecretReleaser(IBrokerConfigurationSource configuration, ISessionStore sessions, IPlatformRegistry platforms,
-        IRandomSource random, DecisionRecorder recorder, ILogger<SecretReleaser> logger)
+    public SecretReleaser(BrokerDependencies broker, ILogger<SecretReleaser> logger)
     {
-        _configuration = configuration;
-        _sessions = sessions;
-        _platforms = platforms;
-        _random = random;
-        _recorder = recorder;
+        _broker = broker;
         _logger = logger;
     }
 
     public async ValueTask<BrokerDecision<LaunchSecret>> ReleaseAsync(SecretRequestFacts request)
     {
-        var configuration = _configuration.Current;
-        var audit = _recorder.Start(AuditEvent.Secret, request.Protocol, request.Peer).WithPolicy(request.Policy) with
+        var configuration = _broker.Configuration.Current;
+        var audit = _broker.Recorder.Start(AuditEvent.Secret, request.Protocol, request.Peer).WithPolicy(request.Policy) with
         {
             ConnectionId = request.Session.ConnectionId, LaunchId = request.Session.LaunchId?.ToString(),
             Keyset = ClientText.Quote(request.KeysetId), ApiMajor = request.ApiMajor, ApiMinor = request.ApiMinor,
@@ -51,13 +42,13 @@ public sealed class SecretReleaser
             var decision = await ReleaseCoreAsync(configuration, request, attempt);
             if (decision.Denial is { } denial)
             {
-                _recorder.Write(attempt.Audit.DeniedFor(denial));
+                _broker.Recorder.Write(attempt.Audit.DeniedFor(denial));
                 _logger.LogWarning("Secret denied ({Reason}): {Detail}; session {Session}, keyset {Keyset}, peer {Peer}",
                     denial.Code, denial.Detail, request.Session, ClientText.Quote(request.KeysetId), request.Peer);
                 return decision;
             }
             var released = attempt.Audit.Granted(AuditDecision.Released);
-            _recorder.Write(released);
+            _broker.Recorder.Write(released);
             _logger.LogInformation(
                 "Secret released ({Protocol}): connection {ConnectionId}, launch id {LaunchId}, keyset {Keyset}, {Platform}, chip {ChipId}, matched {Matched}, formula {Formula}, peer {Peer}",
                 released.Protocol, released.ConnectionId, released.LaunchId, ClientText.Quote(request.KeysetId), released.Platform, released.ChipId ?? "(unverified)",
@@ -66,7 +57,7 @@ public sealed class SecretReleaser
         }
         catch (Exception ex)
         {
-            _recorder.Write(attempt.Audit.DeniedFor(DenialReason.InternalError));
+            _broker.Recorder.Write(attempt.Audit.DeniedFor(DenialReason.InternalError));
             // Type only: a message may quote request bytes.
             _logger.LogError("Secret request failed unexpectedly ({ExceptionType}); session {Session}, keyset {Keyset}; denied",
                 ex.GetType().Name, request.Session, ClientText.Quote(request.KeysetId));
@@ -98,7 +89,7 @@ public sealed class SecretReleaser
                 return Deny(DenialReason.KeyNotInKeyset.With($"'{ClientText.Quote(entry.Id)}' is not in keyset '{keyset.Id}'"));
         }
 
-        var lease = await _sessions.TryAcquireAsync(request.Session);
+        var lease = await _broker.Sessions.TryAcquireAsync(request.Session);
         if (lease is null)
             return Deny(request.Protocol == BrokerProtocol.Setup ? DenialReason.ConnectionIdInvalid : DenialReason.LaunchIdUnknown);
         await using (lease)
@@ -125,7 +116,7 @@ public sealed class SecretReleaser
                 return Deny(DenialReason.MeasurementMalformed.With($"got {request.LaunchMeasurement.Length}"));
             }
 
-            var crypto = _platforms.For(session.Platform).Crypto;
+            var crypto = _broker.Platforms.For(session.Platform).Crypto;
             byte[] measure;
             int areaSize = SecretTable.DefaultAreaSize;
             if (configuration.Unsafe)
@@ -203,7 +194,7 @@ public sealed class SecretReleaser
                     $"the requested secrets need a {table.PaddedLength}-byte table, the guest's secret area holds {areaSize}"));
             plaintext = table.Build(areaSize);
             // Fresh random IV from the injected source (the OS CSPRNG in production).
-            var packet = SecretPacket.Create(crypto, session.Launch.Tek, session.Launch.Tik, measure, plaintext, _random);
+            var packet = SecretPacket.Create(crypto, session.Launch.Tek, session.Launch.Tik, measure, plaintext, _broker.Random);
             return BrokerDecision<LaunchSecret>.Granted(new LaunchSecret(packet.Header, packet.Data));
         }
         finally

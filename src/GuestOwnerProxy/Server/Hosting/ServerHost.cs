@@ -141,6 +141,7 @@ public static class ServerHost
             return string.IsNullOrWhiteSpace(path) ? new NullAuditLog() : new JsonLinesAuditLog(path);
         });
         builder.Services.AddSingleton<DecisionRecorder>();
+        builder.Services.AddSingleton<BrokerDependencies>();
         builder.Services.AddSingleton<BundleIssuer>();
         builder.Services.AddSingleton<SecretReleaser>();
         builder.Services.AddHostedService<ConfigurationReloadService>();
