@@ -1,4 +1,6 @@
 using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Csv;
+using GuestOwnerProxy.Crypto.Sev;
 
 namespace GuestOwnerProxy.Server.Configuration;
 
@@ -12,6 +14,19 @@ public static class TrustLoader
 
     // Larger files cannot be certificates or concatenations of the known ones.
     private const long MaxCertificateFileSize = 64 * 1024;
+
+    /// <summary>
+    /// The sizes the chain verifiers take an intermediate file in: a CSV hsk_cek (HSK ‖ CEK), a SEV (ASK-signed) CEK,
+    /// an AMD ASK (RSA-2048/4096) and AMD's ASK ‖ ARK download. Both verifiers skip a file of any other size, so an
+    /// IntermediateFiles entry of another size would silently never be used: it is refused instead.
+    /// </summary>
+    private static readonly int[] IntermediateFileSizes =
+    [
+        CsvCertificateLayout.HskCekSize,
+        SevCertificateLayout.Size,
+        AmdCaCertificateLayout.Size2048, AmdCaCertificateLayout.Size4096,
+        2 * AmdCaCertificateLayout.Size2048, 2 * AmdCaCertificateLayout.Size4096,
+    ];
 
     public static LoadedTrust Load(TrustOptions options, List<ConfigurationError> errors)
     {
@@ -36,9 +51,19 @@ public static class TrustLoader
         var intermediates = new List<byte[]>();
         for (int i = 0; i < options.IntermediateFiles.Count; i++)
         {
-            if (ReadCertificateFile(options.IntermediateFiles[i], $"IntermediateFiles[{i}]", errors) is { } bytes)
+            var field = $"IntermediateFiles[{i}]";
+            if (ReadCertificateFile(options.IntermediateFiles[i], field, errors) is not { } bytes)
+                continue;
+            if (IntermediateFileSizes.Contains(bytes.Length))
                 intermediates.Add(bytes);
+            else
+                errors.Add(new ConfigurationError(Source, null, field,
+                    $"file '{options.IntermediateFiles[i]}' has {bytes.Length} bytes, not an intermediate certificate file " +
+                    $"(CSV hsk_cek {CsvCertificateLayout.HskCekSize}, SEV CEK {SevCertificateLayout.Size}, AMD ASK " +
+                    $"{AmdCaCertificateLayout.Size2048}/{AmdCaCertificateLayout.Size4096}, ASK ‖ ARK " +
+                    $"{2 * AmdCaCertificateLayout.Size2048}/{2 * AmdCaCertificateLayout.Size4096} bytes)"));
         }
+        // Directories hold whatever the vendors' key servers deliver; the verifiers pick the files they can use.
         for (int i = 0; i < options.IntermediateDirectories.Count; i++)
         {
             var directory = options.IntermediateDirectories[i];
