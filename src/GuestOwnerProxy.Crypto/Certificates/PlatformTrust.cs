@@ -8,6 +8,24 @@ namespace GuestOwnerProxy.Crypto.Certificates;
 /// </summary>
 public sealed class PlatformTrust
 {
+    /// <summary>
+    /// The sizes the chain verifiers take an intermediate file in: a CSV hsk_cek (HSK ‖ CEK), a SEV (ASK-signed) CEK,
+    /// an AMD ASK (RSA-2048/4096) and AMD's ASK ‖ ARK download. Both verifiers skip a file of any other size.
+    /// </summary>
+    public static IReadOnlyList<int> IntermediateFileSizes { get; } =
+    [
+        Csv.CsvCertificateLayout.HskCekSize,
+        Sev.SevCertificateLayout.Size,
+        Sev.AmdCaCertificateLayout.Size2048, Sev.AmdCaCertificateLayout.Size4096,
+        2 * Sev.AmdCaCertificateLayout.Size2048, 2 * Sev.AmdCaCertificateLayout.Size4096,
+    ];
+
+    /// <summary>The same, for an error message.</summary>
+    public static string IntermediateFileSizesText { get; } =
+        $"CSV hsk_cek {Csv.CsvCertificateLayout.HskCekSize}, SEV CEK {Sev.SevCertificateLayout.Size}, AMD ASK " +
+        $"{Sev.AmdCaCertificateLayout.Size2048}/{Sev.AmdCaCertificateLayout.Size4096}, ASK ‖ ARK " +
+        $"{2 * Sev.AmdCaCertificateLayout.Size2048}/{2 * Sev.AmdCaCertificateLayout.Size4096} bytes";
+
     /// <summary>Candidate root certificates (HRK 832 bytes; ARK 832/1600 bytes). A root is used only when its
     /// SHA-256 fingerprint is one of the built-in pins or listed in <see cref="ExtraRootFingerprints"/>.</summary>
     public IReadOnlyList<byte[]> RootCertificates { get; init; } = [];

@@ -1,5 +1,6 @@
 using GuestOwnerProxy.Server.Hosting;
 using GuestOwnerProxy.Server.Tests.Infrastructure;
+using GuestOwnerProxy.Tests.Settings;
 
 namespace GuestOwnerProxy.Server.Tests.Hosting;
 
@@ -33,9 +34,37 @@ public sealed class StartupFailureTests : IDisposable
         var notADirectory = _dir.Write("plain-file", "x");
         var (exit, error) = Run($"--GuestOwnerProxy:AuditLog={notADirectory}/audit.jsonl");
         Assert.Equal(ServerHost.ExitBadConfiguration, exit);
-        Assert.StartsWith("gop: cannot open a configured file: ", error);
+        // Refused by the settings validator before anything is opened (it was the audit log's constructor that failed).
+        Assert.StartsWith("gop: invalid settings: GuestOwnerProxy:AuditLog: cannot create ", error);
         Assert.Contains("plain-file", error);
         Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
+    /// <summary>The settings gop check-config refuses with the same message (GuestOwnerProxy.Cli.Tests, SettingsRefusalTests).</summary>
+    [Theory]
+    [MemberData(nameof(SettingsRefusals.Names), MemberType = typeof(SettingsRefusals))]
+    public void Refused_settings_exit_2_with_the_shared_message(string name)
+    {
+        var refusal = SettingsRefusals.Named(name);
+        SettingsRefusals.Prepare(_dir.Path);
+        var (exit, error) = Run(refusal.Arguments(_dir.Path));
+        Assert.True(exit == ServerHost.ExitBadConfiguration, error);
+        Assert.StartsWith("gop: " + refusal.Expected(_dir.Path), error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void Checking_the_audit_log_path_leaves_no_file_behind()
+    {
+        // A writable directory and a missing file: checked with a probe file that is deleted on close, and the
+        // refused start (Ttl) must not have created the log or its directory.
+        var audit = _dir.File("logs/audit.jsonl");
+        var (exit, error) = Run($"--GuestOwnerProxy:AuditLog={audit}", "--GuestOwnerProxy:Sessions:Ttl=0");
+        Assert.Equal(ServerHost.ExitBadConfiguration, exit);
+        Assert.Equal("gop: invalid settings: GuestOwnerProxy:Sessions:Ttl must be positive", error.TrimEnd());
+        Assert.False(Directory.Exists(_dir.File("logs")));
+        Assert.Empty(Directory.GetFiles(_dir.Path, ".gop-audit-probe-*"));
     }
 
     [Theory]

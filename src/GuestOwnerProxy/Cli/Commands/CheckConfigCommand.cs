@@ -2,26 +2,37 @@ using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
 
 namespace GuestOwnerProxy.Cli.Commands;
 
-/// <summary><c>gop check-config</c>: validates keysets.json and keys.json offline with the server's own loader.</summary>
+/// <summary>
+/// <c>gop check-config</c>: validates the settings and keysets.json/keys.json offline exactly as the server does at
+/// start-up (the same configuration sources, settings rules and loader): exit 0 only when the server would start.
+/// </summary>
 public sealed class CheckConfigCommand : CliCommand
 {
     public override string Name => "check-config";
-    public override string Summary => "validate keysets.json/keys.json offline and print the digests the server will accept";
+    public override string Summary => "validate the settings and keysets.json/keys.json offline as the server does, and print the digests it will accept";
     public override string Details =>
         """
-        Loads both files with the server's configuration loader (the same validation as at start-up and on
-        reload) and prints every keyset: platform, policies, API and build rules, key ids (never key values),
-        and the launch digests the server will accept per platform, including the digests it computes
-        for allowed_images. Warnings go to stderr. Exit 0 when valid, 2 with every problem (file, keyset,
-        field) when not.
+        Reads the GuestOwnerProxy settings from the same sources as the server (appsettings.json and
+        appsettings.ENVIRONMENT.json beside the binary, environment variables, then the command line:
+        -c/-k/-u/-p and --GuestOwnerProxy:Setting=value as for gop serve) and validates them with the
+        server's rules (sessions, endpoints and TLS files, audit log path, reload interval, bundle
+        encodings, values that do not bind). Then loads keysets.json and keys.json with the server's
+        configuration loader and prints every keyset: platform, policies, API and build rules, key ids
+        (never key values), and the launch digests the server will accept per platform, including the
+        digests it computes for allowed_images. Warnings go to stderr.
+
+        Exit 0 and "configuration valid" only when the server would start with these settings and files;
+        2 with the server's own start-up message (setting, or file, keyset and field) when it would refuse.
 
         The settings' Trust section (RootFiles, ExtraRootFingerprints, IntermediateFiles/Directories) is
         loaded with the server's TrustLoader and reported; their paths are relative to the working directory,
-        as for the server. KeysetsFile/KeysFile from the settings apply unless -c/-k are given.
+        as for the server.
         """;
 
     private readonly Option<string> _config = CliOptions.Value("--config", "F", "keysets file (default keysets.json)", aliases: "-c");
@@ -30,20 +41,28 @@ public sealed class CheckConfigCommand : CliCommand
     private readonly Option<string> _environment = CliOptions.Value("--environment", "E",
         "settings as the server of environment E reads them (default: ASPNETCORE_ENVIRONMENT / DOTNET_ENVIRONMENT, else Production): "
         + "appsettings.json and appsettings.E.json beside the gop binary, then GuestOwnerProxy__* environment variables");
-    private readonly Option<string> _appSettings = CliOptions.Value("--appsettings", "F", "one more settings file on top (like a deployment's appsettings override)");
+    private readonly Option<string> _port = CliOptions.Value("--port", "PORT", "validate as for a server started with -p PORT", aliases: "-p");
+    private readonly Option<string> _appSettings = CliOptions.Value("--appsettings", "F",
+        "one more settings file, over the appsettings files and under environment variables and the command line (like a deployment's appsettings override)");
     private readonly Option<bool> _json = CliOptions.Flag("--json", "machine-readable output");
+    private readonly Argument<string[]> _settings = new("SETTING")
+    {
+        Description = "--GuestOwnerProxy:Setting=value, as on the server's command line (Sessions:Ttl, Urls:0, Tls:CertificateFile, AuditLog, ...)",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
 
-    public override IEnumerable<Symbol> Symbols => [_config, _keyFile, _unsafe, _environment, _appSettings, _json];
+    public override IEnumerable<Symbol> Symbols => [_config, _keyFile, _unsafe, _port, _environment, _appSettings, _json, _settings];
 
     public override Task<int> RunAsync(ParseResult args, CliContext context)
     {
-        var (options, sources, environment) = Settings(args);
-        if (args.GetValue(_config) is { } keysetsFile)
-            options.KeysetsFile = keysetsFile;
-        if (args.GetValue(_keyFile) is { } keysFile)
-            options.KeysFile = keysFile;
-        if (args.GetValue(_unsafe))
-            options.Unsafe = true;
+        var (read, sources, environment) = Settings(args);
+        if (read.Failure is { } refused)
+        {
+            // The server's start-up failure is "gop: <message>"; the message is the same.
+            context.Err.WriteLine($"error: gop {Name}: {refused}");
+            return Task.FromResult(ExitCodes.BadInput);
+        }
+        var options = read.Options!;
 
         ConfigurationLoadResult result;
         try
@@ -148,45 +167,87 @@ public sealed class CheckConfigCommand : CliCommand
     }
 
     /// <summary>
-    /// The GuestOwnerProxy section as the server would bind it: appsettings.json and appsettings.{environment}.json
-    /// beside the binary (the server's content root), an optional extra file, then environment variables.
+    /// The settings as the server would read them for the same command line: <see cref="ServerHost.CreateBuilder"/>
+    /// (the server's own configuration sources) and <see cref="GuestOwnerProxySettings.Read"/> (its rules).
     /// </summary>
-    private (GuestOwnerProxyOptions Options, List<string> Sources, string Environment) Settings(ParseResult args)
+    private (SettingsReadResult Read, List<string> Sources, string Environment) Settings(ParseResult args)
     {
-        string environment = args.GetValue(_environment)
-            ?? NonEmpty(System.Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"))
-            ?? NonEmpty(System.Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT"))
-            ?? "Production";
-        var sources = new List<string>();
-        var builder = new ConfigurationBuilder();
-        foreach (var file in new[] { "appsettings.json", $"appsettings.{environment}.json" })
-        {
-            var path = Path.Combine(AppContext.BaseDirectory, file);
-            if (File.Exists(path))
-            {
-                builder.AddJsonFile(path, optional: false, reloadOnChange: false);
-                sources.Add(path);
-            }
-        }
-        if (args.GetValue(_appSettings) is { } extra)
-        {
-            CliFiles.RequireExists(Name, "--appsettings", extra);
-            builder.AddJsonFile(Path.GetFullPath(extra), optional: false, reloadOnChange: false);
-            sources.Add(extra);
-        }
-        builder.AddEnvironmentVariables();
+        var settings = args.GetValue(_settings) ?? [];
+        if (PythonFlags.NotSettings(settings).FirstOrDefault() is { } stray)
+            throw new CliUsageException($"gop {Name}: unexpected argument '{stray}' (settings are --GuestOwnerProxy:Setting=value; see 'gop help {Name}')");
+
+        var serverArgs = ServerCommandLine(args);
+        if (args.GetValue(_environment) is { } environmentName)
+            serverArgs.AddRange(["--environment", environmentName]);
+
+        Microsoft.AspNetCore.Builder.WebApplicationBuilder builder;
         try
         {
-            var options = builder.Build().GetSection(GuestOwnerProxyOptions.SectionName).Get<GuestOwnerProxyOptions>() ?? new();
-            return (options, sources, environment);
+            builder = ServerHost.CreateBuilder([.. serverArgs]);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException($"gop {Name}: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or InvalidDataException)
         {
-            throw new CliUsageException($"gop {Name}: settings ({string.Join(", ", sources)}): {ex.Message.ReplaceLineEndings(" ")}", ex);
+            throw new CliUsageException($"gop {Name}: settings: {ex.Message.ReplaceLineEndings(" ")}", ex);
         }
+        using var configuration = builder.Configuration;
+        IConfigurationBuilder sourcesOf = configuration;
+        if (args.GetValue(_appSettings) is { } extra)
+        {
+            CliFiles.RequireExists(Name, "--appsettings", extra);
+            var file = new JsonConfigurationSource { Path = Path.GetFullPath(extra), Optional = false, ReloadOnChange = false };
+            file.ResolveFileProvider();
+            // Over the appsettings files, under environment variables and the command line.
+            int after = sourcesOf.Sources.Select((s, i) => (s, i)).LastOrDefault(x => x.s is JsonConfigurationSource, (null!, -1)).Item2;
+            try
+            {
+                sourcesOf.Sources.Insert(after + 1, file);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or InvalidDataException)
+            {
+                throw new CliUsageException($"gop {Name}: settings ({extra}): {ex.Message.ReplaceLineEndings(" ")}", ex);
+            }
+        }
+        var sources = sourcesOf.Sources.OfType<FileConfigurationSource>()
+            .Select(s => s.FileProvider?.GetFileInfo(s.Path ?? "") is { Exists: true, PhysicalPath: { } path } ? path : null)
+            .OfType<string>()
+            .ToList();
+        return (GuestOwnerProxySettings.Read(configuration), sources, builder.Environment.EnvironmentName);
     }
 
-    private static string? NonEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+    /// <summary>
+    /// The server's command line within this one: -c/-k/-p/-u and the settings, in the order given, since on the
+    /// server's command line the later of a flag and a setting for the same key wins (-p 0 ... --GuestOwnerProxy:Port=70000).
+    /// </summary>
+    private List<string> ServerCommandLine(ParseResult args)
+    {
+        var serverFlags = new Dictionary<Option, string> { [_config] = "-c", [_keyFile] = "-k", [_port] = "-p", [_unsafe] = "-u" };
+        Option[] ownValueOptions = [_environment, _appSettings];
+        static bool Names(Option option, string token) => option.Name == token || option.Aliases.Contains(token);
+        var result = new List<string>();
+        var tokens = args.Tokens;
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            if (token.Type == System.CommandLine.Parsing.TokenType.Option)
+            {
+                if (serverFlags.FirstOrDefault(f => Names(f.Key, token.Value)) is { Key: not null } flag)
+                {
+                    result.Add(flag.Value);
+                    if (flag.Key != _unsafe && i + 1 < tokens.Count)
+                        result.Add(tokens[++i].Value);
+                }
+                else if (ownValueOptions.Any(o => Names(o, token.Value)))
+                    i++; // its value
+            }
+            else if (token.Type == System.CommandLine.Parsing.TokenType.Argument)
+                result.Add(token.Value); // a setting (or a setting's value: --GuestOwnerProxy:Port 5)
+        }
+        return result;
+    }
 
     private static string FileSha256(string path)
     {

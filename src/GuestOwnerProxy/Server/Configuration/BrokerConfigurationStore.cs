@@ -28,6 +28,10 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
     private volatile BrokerConfiguration? _current;
     private string? _loadedFingerprint;
     private string? _failedFingerprint;
+    // The image files keysets.json names, for the keysets.json content they were parsed from: every poll stamps
+    // the images, but parses keysets.json only when its content changed.
+    private string? _imageListStamp;
+    private IReadOnlyList<string> _imageList = [];
 
     public BrokerConfigurationStore(ServerSettings options, ILogger<BrokerConfigurationStore> logger)
     {
@@ -38,6 +42,9 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
 
     public BrokerConfiguration Current =>
         _current ?? throw new InvalidOperationException("configuration not loaded: call Initialize at start-up");
+
+    /// <summary>How often the change detection parsed keysets.json for its image files (tests: not on an unchanged file).</summary>
+    internal int KeysetsFileParses { get; private set; }
 
     /// <summary>Number of reloads rejected since start (for tests and health).</summary>
     public int RejectedReloads { get; private set; }
@@ -130,7 +137,7 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
     /// files (small; an edit that keeps size and time stamp is still seen), size and time stamp of the images
     /// (large; hashing them every poll would cost more than the digest cache saves).
     /// </summary>
-    internal static string Fingerprint(GuestOwnerProxyOptions options)
+    private string Fingerprint(GuestOwnerProxyOptions options)
     {
         var text = new StringBuilder();
         text.Append(JsonSerializer.Serialize(new
@@ -139,14 +146,15 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
             options.Trust.RootFiles, options.Trust.ExtraRootFingerprints, options.Trust.IntermediateDirectories,
             options.Trust.IntermediateFiles, options.Trust.SkipVerification,
         }));
-        void Add(string path) => text.Append('|').Append(path).Append('#').Append(ContentStamp(path));
-        Add(options.KeysetsFile);
-        Add(options.KeysFile);
-        foreach (var f in options.Trust.RootFiles) Add(f);
-        foreach (var f in options.Trust.IntermediateFiles) Add(f);
+        void Add(string path, string stamp) => text.Append('|').Append(path).Append('#').Append(stamp);
+        var keysetsStamp = ContentStamp(options.KeysetsFile);
+        Add(options.KeysetsFile, keysetsStamp);
+        Add(options.KeysFile, ContentStamp(options.KeysFile));
+        foreach (var f in options.Trust.RootFiles) Add(f, ContentStamp(f));
+        foreach (var f in options.Trust.IntermediateFiles) Add(f, ContentStamp(f));
         foreach (var d in options.Trust.IntermediateDirectories)
-            foreach (var f in TrustLoader.FilesIn(d)) Add(f);
-        foreach (var image in ImageFilesOf(options.KeysetsFile))
+            foreach (var f in TrustLoader.FilesIn(d)) Add(f, ContentStamp(f));
+        foreach (var image in ImageFilesOf(options.KeysetsFile, keysetsStamp))
             text.Append('|').Append(image).Append('@').Append(ImageDigestCache.FileStamp(image));
         return text.ToString();
     }
@@ -170,8 +178,21 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
         }
     }
 
-    // Image files named in the keysets file as it is now (best effort: a broken file simply lists none).
-    private static IEnumerable<string> ImageFilesOf(string keysetsFile)
+    // Image files named in the keysets file as it is now: parsed again only when its path or content stamp changed.
+    private IReadOnlyList<string> ImageFilesOf(string keysetsFile, string keysetsStamp)
+    {
+        var stamp = keysetsFile + "#" + keysetsStamp;
+        if (stamp != _imageListStamp)
+        {
+            _imageList = ParseImageFiles(keysetsFile);
+            _imageListStamp = stamp;
+            KeysetsFileParses++;
+        }
+        return _imageList;
+    }
+
+    // Best effort: a broken file simply lists none (the load reports what is wrong with it).
+    private static IReadOnlyList<string> ParseImageFiles(string keysetsFile)
     {
         try
         {

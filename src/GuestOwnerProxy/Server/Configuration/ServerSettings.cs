@@ -1,75 +1,69 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace GuestOwnerProxy.Server.Configuration;
 
 /// <summary>
-/// The <c>GuestOwnerProxy</c> settings in force. appsettings*.json are watched; an edit that does not bind
-/// (a TimeSpan or enum that does not parse) or does not validate never becomes current: the last good
-/// settings keep serving, and the rejection is logged once per distinct problem (not on every read).
-/// The constructor reads the settings once, so bad start-up settings fail the start (ServerHost.Run: exit 2).
+/// The <c>GuestOwnerProxy</c> settings in force. Starts from the settings the server was started with (already
+/// validated: bad start-up settings stop the start, ServerHost.Run exit 2). Every configuration change (appsettings*.json
+/// are watched) is read again with <see cref="GuestOwnerProxySettings.Read"/>: a change that does not bind or validate
+/// never becomes current, the last good settings keep serving, and the rejection is logged once when it happens.
+/// <see cref="Current"/> and <see cref="Rejection"/> are plain reads.
 /// </summary>
-public sealed class ServerSettings
+/// <remarks>
+/// The listener watches the configuration's reload token rather than <c>IOptionsMonitor.OnChange</c>: the monitor
+/// rebinds inside the change callback and throws a binding or validation failure to whoever raised the change,
+/// so its listeners never hear of a rejected change and nothing could log it.
+/// </remarks>
+public sealed class ServerSettings : IDisposable
 {
-    private readonly IOptionsMonitor<GuestOwnerProxyOptions> _monitor;
+    private readonly IConfiguration _configuration;
     private readonly ILogger<ServerSettings> _logger;
+    private readonly IDisposable _listener;
     private readonly Lock _lock = new();
-    private GuestOwnerProxyOptions _lastGood;
+    private volatile GuestOwnerProxyOptions _current;
     private string? _rejection;
 
-    public ServerSettings(IOptionsMonitor<GuestOwnerProxyOptions> monitor, ILogger<ServerSettings> logger)
+    public ServerSettings(IConfiguration configuration, GuestOwnerProxyOptions startup, ILogger<ServerSettings> logger)
     {
-        _monitor = monitor;
+        _configuration = configuration;
         _logger = logger;
-        _lastGood = monitor.CurrentValue;
+        _current = startup;
+        _listener = ChangeToken.OnChange(configuration.GetReloadToken, OnConfigurationChanged);
     }
 
-    /// <summary>Why the current appsettings are being rejected; null while they are in force.</summary>
+    public GuestOwnerProxyOptions Current => _current;
+
+    /// <summary>Why the settings as they are now are rejected; null while they are in force.</summary>
     public string? Rejection
     {
         get { lock (_lock) return _rejection; }
     }
 
-    public GuestOwnerProxyOptions Current
+    private void OnConfigurationChanged()
     {
-        get
+        var read = GuestOwnerProxySettings.Read(_configuration);
+        lock (_lock)
         {
-            GuestOwnerProxyOptions value;
-            try
+            if (read.Failure is { } failure)
             {
-                value = _monitor.CurrentValue;
-            }
-            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
-            {
-                var problem = Describe(ex);
-                lock (_lock)
+                // A file watcher may report one edit more than once: the same problem is logged once.
+                if (failure != _rejection)
                 {
-                    if (problem != _rejection)
-                    {
-                        _rejection = problem;
-                        _logger.LogError("Settings change rejected, the previous settings stay in force: {Problem}", problem);
-                    }
-                    return _lastGood;
+                    _rejection = failure;
+                    _logger.LogError("Settings change rejected, the previous settings stay in force: {Problem}", failure);
                 }
+                return;
             }
-            lock (_lock)
+            if (_rejection is not null)
             {
-                if (_rejection is not null)
-                {
-                    _logger.LogInformation("Settings valid again; rejected change cleared");
-                    _rejection = null;
-                }
-                _lastGood = value;
-                return value;
+                _logger.LogInformation("Settings valid again; rejected change cleared");
+                _rejection = null;
             }
+            _current = read.Options!;
         }
     }
 
-    /// <summary>One line for an options failure: validation failures joined, or the binder's message and cause.</summary>
-    public static string Describe(Exception ex) => ex switch
-    {
-        OptionsValidationException validation => "invalid settings: " + string.Join("; ", validation.Failures),
-        _ when ex.InnerException is { } inner && inner.Message != ex.Message => $"{ex.Message} ({inner.Message})",
-        _ => ex.Message,
-    };
+    public void Dispose() => _listener.Dispose();
 }

@@ -1,4 +1,6 @@
 using GuestOwnerProxy.Crypto.Certificates;
+using GuestOwnerProxy.Crypto.Csv;
+using GuestOwnerProxy.Crypto.Sev;
 
 namespace GuestOwnerProxy.Server.Configuration;
 
@@ -36,9 +38,18 @@ public static class TrustLoader
         var intermediates = new List<byte[]>();
         for (int i = 0; i < options.IntermediateFiles.Count; i++)
         {
-            if (ReadCertificateFile(options.IntermediateFiles[i], $"IntermediateFiles[{i}]", errors) is { } bytes)
+            var field = $"IntermediateFiles[{i}]";
+            if (ReadCertificateFile(options.IntermediateFiles[i], field, errors) is not { } bytes)
+                continue;
+            // Any other size would silently never be used by the verifiers: refuse it instead.
+            if (PlatformTrust.IntermediateFileSizes.Contains(bytes.Length))
                 intermediates.Add(bytes);
+            else
+                errors.Add(new ConfigurationError(Source, null, field,
+                    $"file '{options.IntermediateFiles[i]}' has {bytes.Length} bytes, not an intermediate certificate file " +
+                    $"({PlatformTrust.IntermediateFileSizesText})"));
         }
+        // Directories hold whatever the vendors' key servers deliver; the verifiers pick the files they can use.
         for (int i = 0; i < options.IntermediateDirectories.Count; i++)
         {
             var directory = options.IntermediateDirectories[i];

@@ -21,8 +21,7 @@ public sealed class ConfigurationHealthCheck(BrokerConfigurationStore store, Ser
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("configuration not loaded"));
         }
-        // Reading the settings also records a rejection of the appsettings as they are now.
-        if (settings.Current is not null && settings.Rejection is { } rejectedSettings)
+        if (settings.Rejection is { } rejectedSettings)
             return Task.FromResult(HealthCheckResult.Degraded(
                 $"configuration version {current.Version} serving; settings change rejected: {rejectedSettings}"));
         if (store.LastRejection is { } rejected)

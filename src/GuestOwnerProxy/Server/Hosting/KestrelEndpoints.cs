@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using GuestOwnerProxy.Server.Configuration;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -17,62 +16,43 @@ public static class KestrelEndpoints
     public static IReadOnlyList<string> UrlsOf(GuestOwnerProxyOptions options) =>
         options.Urls.Count > 0 ? options.Urls : [$"http://{options.ListenAddress}:{options.Port}"];
 
+    /// <summary>
+    /// Listens on the endpoints of settings that <see cref="GuestOwnerProxyOptionsValidator"/> accepted (URLs parse,
+    /// https has a loadable certificate and key): nothing is checked twice here. A file that changed in between
+    /// still fails the start: ServerHost reports the certificate or I/O error (exit 2).
+    /// </summary>
     public static void Configure(KestrelServerOptions kestrel, GuestOwnerProxyOptions options)
     {
         kestrel.AddServerHeader = false;
         X509Certificate2? certificate = null;
         foreach (var url in UrlsOf(options))
         {
-            BindingAddress address;
-            try
-            {
-                address = BindingAddress.Parse(url);
-            }
-            catch (FormatException ex)
-            {
-                throw new ConfigurationException("appsettings GuestOwnerProxy:Urls", $"'{url}' is not a URL: {ex.Message}");
-            }
-            bool https = address.Scheme.Equals("https", StringComparison.OrdinalIgnoreCase);
-            if (!https && !address.Scheme.Equals("http", StringComparison.OrdinalIgnoreCase))
-                throw new ConfigurationException("appsettings GuestOwnerProxy:Urls", $"'{url}': scheme must be http (h2c) or https");
-            if (https)
-                certificate ??= LoadCertificate(options.Tls);
+            var endpoint = ListenEndpoint.Parse(url);
+            if (endpoint.Https)
+                certificate ??= X509Certificate2.CreateFromPemFile(options.Tls.CertificateFile!, options.Tls.KeyFile);
 
             void Endpoint(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http2;
-                if (https)
+                if (endpoint.Https)
                     listen.UseHttps(HttpsOptions(certificate!, options.Tls));
             }
 
-            var host = address.Host;
-            int port = address.Port;
-            if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && port == 0)
-                kestrel.Listen(IPAddress.Loopback, 0, Endpoint); // Kestrel cannot bind "localhost" to an ephemeral port
-            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-                kestrel.ListenLocalhost(port, Endpoint);
-            else if (host is "*" or "+" or "[::]" or "::")
-                kestrel.ListenAnyIP(port, Endpoint);
-            else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip))
-                kestrel.Listen(ip, port, Endpoint);
-            else
-                throw new ConfigurationException("appsettings GuestOwnerProxy:Urls",
-                    $"'{url}': host must be localhost, * or an IP address, not '{host}'");
-        }
-    }
-
-    private static X509Certificate2 LoadCertificate(TlsOptions tls)
-    {
-        const string source = "appsettings GuestOwnerProxy:Tls";
-        if (string.IsNullOrEmpty(tls.CertificateFile) || string.IsNullOrEmpty(tls.KeyFile))
-            throw new ConfigurationException(source, "https endpoints need CertificateFile and KeyFile (PEM)");
-        try
-        {
-            return X509Certificate2.CreateFromPemFile(tls.CertificateFile, tls.KeyFile);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            throw new ConfigurationException(source, $"cannot load certificate '{tls.CertificateFile}' with key '{tls.KeyFile}': {ex.Message}");
+            switch (endpoint.Host)
+            {
+                case ListenHost.Localhost when endpoint.Port == 0:
+                    kestrel.Listen(IPAddress.Loopback, 0, Endpoint); // Kestrel cannot bind "localhost" to an ephemeral port
+                    break;
+                case ListenHost.Localhost:
+                    kestrel.ListenLocalhost(endpoint.Port, Endpoint);
+                    break;
+                case ListenHost.AnyAddress:
+                    kestrel.ListenAnyIP(endpoint.Port, Endpoint);
+                    break;
+                default:
+                    kestrel.Listen(endpoint.Address!, endpoint.Port, Endpoint);
+                    break;
+            }
         }
     }
 
@@ -83,17 +63,10 @@ public static class KestrelEndpoints
             ServerCertificate = certificate,
             ClientCertificateMode = tls.RequireClientCertificate ? ClientCertificateMode.RequireCertificate : ClientCertificateMode.NoCertificate,
         };
-        if (tls.RequireClientCertificate && !string.IsNullOrEmpty(tls.ClientCaFile))
+        if (tls.RequireClientCertificate && !string.IsNullOrWhiteSpace(tls.ClientCaFile))
         {
             var authorities = new X509Certificate2Collection();
-            try
-            {
-                authorities.ImportFromPemFile(tls.ClientCaFile);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-            {
-                throw new ConfigurationException("appsettings GuestOwnerProxy:Tls", $"cannot load ClientCaFile '{tls.ClientCaFile}': {ex.Message}");
-            }
+            authorities.ImportFromPemFile(tls.ClientCaFile);
             https.ClientCertificateValidation = (client, _, _) =>
             {
                 using var chain = new X509Chain();

@@ -16,9 +16,9 @@ public static class LoggingSetup
     private const string ConsoleTemplate =
         "[{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    public static void Configure(LoggerConfiguration logger, IConfiguration configuration, IServiceProvider services)
+    /// <param name="options">The validated start-up settings (Debug, LogFile).</param>
+    public static void Configure(LoggerConfiguration logger, IConfiguration configuration, GuestOwnerProxyOptions options, IServiceProvider services)
     {
-        var options = configuration.GetSection(GuestOwnerProxyOptions.SectionName).Get<GuestOwnerProxyOptions>() ?? new();
         logger
             .MinimumLevel.Is(options.Debug ? LogEventLevel.Debug : LogEventLevel.Information)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)

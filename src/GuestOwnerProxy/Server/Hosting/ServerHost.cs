@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
 using Serilog;
 
 namespace GuestOwnerProxy.Server.Hosting;
@@ -71,8 +71,9 @@ public static class ServerHost
     /// <summary>The one-line description of a start-up failure caused by files or settings; null for anything else.</summary>
     internal static string? StartupProblem(Exception ex) => ex switch
     {
+        SettingsException s => s.Message,
         ConfigurationException c => c.Errors.Count == 1 ? OneLine(c.Message) : c.Message,
-        OptionsValidationException or InvalidOperationException => OneLine(ServerSettings.Describe(ex)),
+        InvalidOperationException => OneLine(ex.Message),
         UnauthorizedAccessException or IOException => $"cannot open a configured file: {OneLine(ex.Message)}",
         System.Security.Cryptography.CryptographicException => $"cannot load a configured certificate or key: {OneLine(ex.Message)}",
         _ => null,
@@ -81,7 +82,22 @@ public static class ServerHost
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     /// <summary>
-    /// Builds the server with the operator configuration loaded and validated. Throws
+    /// The server's configuration sources for a command line: appsettings.json and appsettings.{environment}.json
+    /// beside the binary, environment variables, then the command line (Python flags translated to settings).
+    /// <c>gop check-config</c> reads its settings through this too, so it sees what the server would.
+    /// </summary>
+    /// <exception cref="ArgumentException">malformed Python-style flags.</exception>
+    public static WebApplicationBuilder CreateBuilder(string[] args) =>
+        WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = PythonFlags.Translate(args),
+            // appsettings*.json live beside the binary; keysets/keys paths stay relative to the working directory (as in the Python server).
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+    /// <summary>
+    /// Builds the server with the settings and the operator configuration loaded and validated. Throws
+    /// <see cref="SettingsException"/> when the settings are refused (<see cref="GuestOwnerProxySettings"/>),
     /// <see cref="ConfigurationException"/> when keysets/keys/trust/images do not validate and
     /// <see cref="ArgumentException"/> for malformed Python-style flags.
     /// </summary>
@@ -89,33 +105,15 @@ public static class ServerHost
     /// <param name="configure">Last chance to change configuration sources and services (tests).</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = PythonFlags.Translate(args),
-            // appsettings*.json live beside the binary; keysets/keys paths stay relative to the working directory (as in the Python server).
-            ContentRootPath = AppContext.BaseDirectory,
-        });
+        var builder = CreateBuilder(args);
 
-        builder.Services.AddOptions<GuestOwnerProxyOptions>()
-            .Bind(builder.Configuration.GetSection(GuestOwnerProxyOptions.SectionName))
-            .Validate(o => o.Sessions.Ttl > TimeSpan.Zero, "GuestOwnerProxy:Sessions:Ttl must be positive")
-            .Validate(o => o.Sessions.MaxSessions >= 1, "GuestOwnerProxy:Sessions:MaxSessions must be at least 1")
-            .Validate(o => o.Sessions.MaxMeasurementAttempts >= 1, "GuestOwnerProxy:Sessions:MaxMeasurementAttempts must be at least 1")
-            .Validate(o => o.Port is >= 0 and <= 65535, "GuestOwnerProxy:Port must be 0..65535")
-            .Validate(o => Enum.IsDefined(o.BundleEncoding.Csv) && Enum.IsDefined(o.BundleEncoding.Sev),
-                "GuestOwnerProxy:BundleEncoding:Csv and :Sev must be Raw or Base64")
-            .Validate(o => o.ReloadInterval >= TimeSpan.Zero, "GuestOwnerProxy:ReloadInterval must not be negative")
-            .ValidateOnStart();
-
+        // The settings are read once the configuration is complete (configure may add sources); logging, Kestrel
+        // and ServerSettings all start from this one validated value.
+        GuestOwnerProxyOptions startup = null!;
         builder.Services.AddSerilog(
-            (services, logger) => LoggingSetup.Configure(logger, builder.Configuration, services),
+            (services, logger) => LoggingSetup.Configure(logger, builder.Configuration, startup, services),
             preserveStaticLogger: true);
-
-        builder.WebHost.ConfigureKestrel((context, kestrel) =>
-        {
-            var options = context.Configuration.GetSection(GuestOwnerProxyOptions.SectionName).Get<GuestOwnerProxyOptions>() ?? new();
-            KestrelEndpoints.Configure(kestrel, options);
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelEndpoints.Configure(kestrel, startup));
 
         builder.Services.AddGrpc(grpc =>
         {
@@ -130,7 +128,6 @@ public static class ServerHost
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
         builder.Services.TryAddSingleton<IPlatformRegistry>(PlatformRegistry.Default);
-        builder.Services.AddSingleton<ServerSettings>();
         builder.Services.AddSingleton<BrokerConfigurationStore>();
         builder.Services.AddSingleton<IBrokerConfigurationSource>(sp => sp.GetRequiredService<BrokerConfigurationStore>());
         builder.Services.AddSingleton<InMemorySessionStore>();
@@ -147,6 +144,10 @@ public static class ServerHost
         builder.Services.AddHostedService<ConfigurationReloadService>();
 
         configure?.Invoke(builder);
+
+        startup = GuestOwnerProxySettings.Read(builder.Configuration).OrThrow();
+        builder.Services.AddSingleton(sp => new ServerSettings(
+            sp.GetRequiredService<IConfiguration>(), startup, sp.GetRequiredService<ILogger<ServerSettings>>()));
 
         var app = builder.Build();
         app.MapGrpcService<SetupService>();
