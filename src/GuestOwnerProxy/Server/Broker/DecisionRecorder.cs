@@ -28,12 +28,14 @@ public sealed class DecisionRecorder
     private readonly IAuditLog _audit;
     private readonly TimeProvider _time;
     private readonly ILogger<DecisionRecorder> _logger;
+    private readonly RepeatedLogLimiter _edgeLines;
 
     public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger)
     {
         _audit = audit;
         _time = time;
         _logger = logger;
+        _edgeLines = new RepeatedLogLimiter(time);
     }
 
     public AuditRecord Start(AuditEvent auditEvent, BrokerProtocol protocol, string peer) =>
@@ -54,8 +56,12 @@ public sealed class DecisionRecorder
         if (policy is { } p)
             record = record.WithPolicy(p);
         Write(record.DeniedFor(reason));
-        _logger.LogWarning("{Protocol} {Event} refused ({Reason}): {Detail}; peer {Peer}",
-            AuditNames.Of(protocol), AuditNames.Of(auditEvent), reason.Code, reason.Detail, peer);
+        // One line per kind of refusal and interval: a client sending garbage in a loop must not fill the disk.
+        // The audit above keeps every one.
+        if (_edgeLines.ShouldLog($"{protocol}/{auditEvent}/{reason.Code}", out int suppressed))
+            _logger.LogWarning("{Protocol} {Event} refused ({Reason}): {Detail}; peer {Peer}{Repeats}",
+                AuditNames.Of(protocol), AuditNames.Of(auditEvent), reason.Code, reason.Detail, peer,
+                suppressed > 0 ? $" ({suppressed} more like it in the last {_edgeLines.Interval.TotalSeconds:0} s, not logged)" : "");
         return BrokerDecision<T>.Denied(reason);
     }
 }

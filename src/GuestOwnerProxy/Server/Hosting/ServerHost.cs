@@ -120,7 +120,7 @@ public static class ServerHost
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<DenialInterceptor>();
             // Largest legitimate request: a full SEV chain (PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK) of about 11.5 KiB.
-            grpc.MaxReceiveMessageSize = 256 * 1024;
+            grpc.MaxReceiveMessageSize = MalformedRequestGuard.MaxMessageSize;
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration");
@@ -150,6 +150,7 @@ public static class ServerHost
             sp.GetRequiredService<IConfiguration>(), startup, sp.GetRequiredService<ILogger<ServerSettings>>()));
 
         var app = builder.Build();
+        app.UseMiddleware<MalformedRequestGuard>();
         app.MapGrpcService<SetupService>();
         app.MapGrpcService<KeyBroker.KeyBrokerService>();
         app.MapGrpcHealthChecksService();

@@ -65,6 +65,10 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason KeysetMissing = new("KEYSET_MISSING",
         "KEYSET INVALID: no keyset named: ask for a 'bundle' secret whose Id is the keyset, or set LaunchDescription to the keyset id");
 
+    // Requests whose body is not the method's message at all (checked before any service sees them).
+    public static readonly DenialReason RequestMalformed = new("REQUEST_MALFORMED", "REQUEST INVALID");
+    public static readonly DenialReason RequestTooLarge = new("REQUEST_TOO_LARGE", "REQUEST TOO LARGE", DenialStatus.ResourceExhausted);
+
     public static readonly DenialReason InternalError = new("INTERNAL_ERROR", "INTERNAL ERROR", DenialStatus.Internal);
 
     public static DenialReason BuildIdNotMeasuredBy(string formula) =>

@@ -1,0 +1,161 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using GuestOwnerProxy.Server.Audit;
+using GuestOwnerProxy.Server.Broker;
+using GuestOwnerProxy.Server.Policy;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+
+namespace GuestOwnerProxy.Server.Services;
+
+/// <summary>
+/// Answers a request whose body is not the method's message with INVALID_ARGUMENT and a short reason, audited
+/// like every other refusal, before gRPC sees it. grpc-dotnet deserialises a unary request outside the
+/// interceptor pipeline and answers a body that does not parse with UNKNOWN and a stack trace in the log,
+/// per request; a host sending garbage in a loop could fill the disk and learn nothing useful from the status.
+/// The guard reads the (small, bounded) body once, checks the 5-byte gRPC frame and parses the message with
+/// the method's own parser; a body that parses is handed on unchanged.
+/// </summary>
+public sealed class MalformedRequestGuard
+{
+    /// <summary>Largest accepted request message (a full SEV chain export is about 11.5 KiB); also gRPC's own limit.</summary>
+    public const int MaxMessageSize = 256 * 1024;
+
+    private const int FrameHeaderSize = 5;
+
+    private readonly RequestDelegate _next;
+    private readonly DecisionRecorder _recorder;
+    private readonly IReadOnlyDictionary<string, GuardedMethod> _methods;
+
+    private sealed record GuardedMethod(MessageParser Parser, string MessageName, AuditEvent Event, BrokerProtocol Protocol);
+
+    public MalformedRequestGuard(RequestDelegate next, DecisionRecorder recorder)
+    {
+        _next = next;
+        _recorder = recorder;
+        var methods = new Dictionary<string, GuardedMethod>(StringComparer.Ordinal);
+        Add(methods, Protocol.Setup.Setup.Descriptor, BrokerProtocol.Setup);
+        Add(methods, Protocol.KeyBroker.KeyBrokerService.Descriptor, BrokerProtocol.KeyBroker);
+        _methods = methods;
+    }
+
+    /// <summary>Every method of both protocols, from the generated descriptors (a new method is guarded by itself).</summary>
+    private static void Add(Dictionary<string, GuardedMethod> methods, Google.Protobuf.Reflection.ServiceDescriptor service, BrokerProtocol protocol)
+    {
+        foreach (var method in service.Methods)
+            methods[$"/{service.FullName}/{method.Name}"] =
+                new GuardedMethod(method.InputType.Parser, method.InputType.Name, EventOf(method.Name), protocol);
+    }
+
+    private static AuditEvent EventOf(string method) => method switch
+    {
+        "GetLaunchBundle" or "GetBundle" => AuditEvent.Bundle,
+        "GetOnlineSecret" => AuditEvent.OnlineSecret,
+        _ => AuditEvent.Secret,
+    };
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!_methods.TryGetValue(context.Request.Path.Value ?? "", out var method)
+            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+        {
+            await _next(context);
+            return;
+        }
+
+        var body = await ReadBoundedAsync(context.Request.Body, MaxMessageSize + FrameHeaderSize, context.RequestAborted);
+        DenialReason? refusal = body is null
+            ? DenialReason.RequestTooLarge.With($"the request exceeds {MaxMessageSize} bytes")
+            : Check(body, method);
+        if (refusal is not null)
+        {
+            _recorder.RefuseAtEdge<object>(method.Event, method.Protocol, PeerOf(context), refusal);
+            WriteTrailersOnly(context.Response, refusal);
+            return;
+        }
+        context.Request.Body = new MemoryStream(body!, writable: false);
+        await _next(context);
+    }
+
+    private static DenialReason? Check(byte[] body, GuardedMethod method)
+    {
+        string what = $"the body is not a {method.MessageName} message";
+        if (body.Length < FrameHeaderSize)
+            return DenialReason.RequestMalformed.With($"{what}: {body.Length} bytes, shorter than a gRPC frame header");
+        // Compressed messages are left to gRPC, which knows the negotiated encoding (kata's clients send none).
+        if (body[0] == 1)
+            return null;
+        if (body[0] != 0)
+            return DenialReason.RequestMalformed.With($"{what}: gRPC frame flag 0x{body[0]:x2}");
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(1));
+        if (length != body.Length - FrameHeaderSize)
+            return DenialReason.RequestMalformed.With($"{what}: the gRPC frame announces {length} bytes, {body.Length - FrameHeaderSize} follow");
+        try
+        {
+            method.Parser.ParseFrom(body, FrameHeaderSize, (int)length);
+            return null;
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            // Protobuf's messages describe the encoding error, never the bytes.
+            return DenialReason.RequestMalformed.With($"{what}: {ex.Message.TrimEnd('.')}");
+        }
+    }
+
+    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/>.</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(Stream body, int limit, CancellationToken cancel)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancel)) > 0)
+        {
+            if (buffer.Length + read > limit)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>A gRPC "trailers-only" answer: the status in the response headers and no message.</summary>
+    private static void WriteTrailersOnly(HttpResponse response, DenialReason reason)
+    {
+        var rpc = RpcStatusMapper.ToRpcException(reason);
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)rpc.StatusCode).ToString(CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = PercentEncode(rpc.Status.Detail);
+        foreach (var entry in rpc.Trailers)
+            response.Headers[entry.Key] = entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value;
+    }
+
+    /// <summary>grpc-message is percent-encoded UTF-8 outside printable ASCII (and '%' itself).</summary>
+    private static string PercentEncode(string text)
+    {
+        var result = new StringBuilder(text.Length);
+        foreach (byte b in Encoding.UTF8.GetBytes(text))
+        {
+            if (b is >= 0x20 and <= 0x7e && b != (byte)'%')
+                result.Append((char)b);
+            else
+                result.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+        }
+        return result.ToString();
+    }
+
+    /// <summary>The peer as gRPC's ServerCallContext.Peer names it, so audit records of both paths agree.</summary>
+    private static string PeerOf(HttpContext context)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        int port = context.Connection.RemotePort;
+        if (address is null)
+            return "unknown";
+        if (address.IsIPv4MappedToIPv6)
+            address = address.MapToIPv4();
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"ipv6:[{address}]:{port}"
+            : $"ipv4:{address}:{port}";
+    }
+}
