@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Broker;
@@ -34,7 +35,7 @@ public sealed class BrokerUnderTest : IDisposable
         Configuration = new FixedConfiguration(new BrokerConfigurationLoader().Load(options).Configuration);
         Sessions = new InMemorySessionStore(limits ?? new SessionLimitOptions(), Time, NullLogger<InMemorySessionStore>.Instance, null);
         var recorder = new DecisionRecorder(Audit, Time, NullLogger<DecisionRecorder>.Instance);
-        Dependencies = new BrokerDependencies(Configuration, Sessions, PlatformRegistry.Default, SystemRandomSource.Instance, recorder);
+        Dependencies = new BrokerDependencies(Configuration, Sessions, PlatformRegistry.Default, SystemRandomSource.Instance, recorder, new ChainVerificationCache());
         Issuer = new BundleIssuer(Dependencies, NullLogger<BundleIssuer>.Instance);
         Releaser = new SecretReleaser(Dependencies, NullLogger<SecretReleaser>.Instance);
     }

@@ -10,7 +10,7 @@ namespace GuestOwnerProxy.Server.Tests.Sessions;
 
 public sealed class InMemorySessionStoreTests
 {
-    private static readonly PlatformIdentity Identity = new(PlatformKind.Sev, "chip", "root", true);
+    private static readonly PlatformIdentity Identity = new(PlatformKind.Sev, "chip", "root", true, "trust-1", new PlatformEvidence([], []));
 
     private static LaunchSession NewLaunch(byte fill = 0x5a) =>
         new(PlatformKind.Sev, new byte[2084], new byte[128], 0, Enumerable.Repeat(fill, 16).ToArray(), Enumerable.Repeat(fill, 16).ToArray());

@@ -18,8 +18,6 @@ public sealed class BundleIssuer
 {
     private readonly BrokerDependencies _broker;
     private readonly ILogger<BundleIssuer> _logger;
-    // A host presents the same chain for every VM; verify it once per configuration version.
-    private readonly ChainVerificationCache _chains = new();
 
     public BundleIssuer(BrokerDependencies broker, ILogger<BundleIssuer> logger)
     {
@@ -89,15 +87,15 @@ public sealed class BundleIssuer
             _logger.LogCritical(
                 "Certificate chain NOT verified for peer {Peer} (GuestOwnerProxy:Trust:SkipVerification is on): the TEK/TIK may go to an impostor",
                 request.Peer);
-            identity = new PlatformIdentity(profile.Kind, null, null, ChainVerified: false);
+            identity = new PlatformIdentity(profile.Kind, null, null, ChainVerified: false, configuration.TrustVersion, evidence);
         }
         else
         {
-            var verified = CertificateStep(() => _chains.Verify(profile, evidence, configuration.Trust.Trust));
+            var verified = CertificateStep(() => _broker.Chains.Verify(profile, evidence, configuration.Trust.Trust));
             if (verified.Denial is { } chainDenial)
                 return (BrokerDecision<LaunchBundle>.Denied(chainDenial), audit);
             var result = verified.Value!;
-            identity = new PlatformIdentity(profile.Kind, result.ChipId, result.RootName, ChainVerified: true);
+            identity = new PlatformIdentity(profile.Kind, result.ChipId, result.RootName, ChainVerified: true, configuration.TrustVersion, evidence);
         }
         audit = audit with { ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName };
 

@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Configuration;
@@ -9,13 +10,15 @@ using Microsoft.Extensions.Logging;
 namespace GuestOwnerProxy.Server.Broker;
 
 /// <summary>What the issuer and the releaser share: the configuration in force, the sessions, the platforms,
-/// randomness (the OS CSPRNG in production) and the audit.</summary>
+/// randomness (the OS CSPRNG in production), the audit, and the verified chains (a host presents the same chain for
+/// every VM: verified once per trust version, at the bundle and again at the secret when the trust changed).</summary>
 public sealed record BrokerDependencies(
     IBrokerConfigurationSource Configuration,
     ISessionStore Sessions,
     IPlatformRegistry Platforms,
     IRandomSource Random,
-    DecisionRecorder Recorder);
+    DecisionRecorder Recorder,
+    ChainVerificationCache Chains);
 
 /// <summary>
 /// Where the broker's decisions become audit records, for both protocols: the issuer and the releaser

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
 using GuestOwnerProxy.Server.Audit;
@@ -101,6 +102,10 @@ public sealed class SecretReleaser
                 ChainVerified = session.Identity.ChainVerified, Root = session.Identity.RootName,
             };
 
+            // Trust changed since the bundle (a root or an intermediate removed): the chain must still verify.
+            if (Revoked(configuration, session) is { } revoked)
+                return Deny(revoked);
+
             // The firmware measured with the policy the session blob carried; a different claim is a lie or a mix-up.
             if (request.Policy != session.Launch.Policy)
                 return Deny(DenialReason.PolicyMismatch);
@@ -169,6 +174,25 @@ public sealed class SecretReleaser
                 return packet;
             await lease.CompleteAsync();
             return packet;
+        }
+    }
+
+    /// <summary>Null when the session's chain holds under the trust in force; otherwise why not.</summary>
+    private DenialReason? Revoked(BrokerConfiguration configuration, LiveSession session)
+    {
+        if (session.Identity.TrustVersion == configuration.TrustVersion || configuration.Trust.SkipVerification)
+            return null;
+        try
+        {
+            // Cached per trust instance: one verification per host after a trust change, not one per VM.
+            var result = _broker.Chains.Verify(_broker.Platforms.For(session.Platform), session.Identity.Evidence, configuration.Trust.Trust);
+            return result.ChipId == session.Identity.ChipId || session.Identity.ChipId is null
+                ? null
+                : DenialReason.ChainRevoked.With("the chain now names another chip");
+        }
+        catch (Exception ex) when (ex is ChainVerificationException or CryptoFormatException)
+        {
+            return DenialReason.ChainRevoked.With(ex.Message);
         }
     }
 

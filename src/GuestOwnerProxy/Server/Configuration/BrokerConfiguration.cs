@@ -22,6 +22,35 @@ public sealed class BrokerConfiguration
         _keys = keys;
         Trust = trust;
         Unsafe = unsafeMode;
+        TrustVersion = TrustVersionOf(trust);
+    }
+
+    /// <summary>
+    /// Names the trust in force: equal only for the same roots, extra roots, intermediates and verification switch.
+    /// A session remembers the trust version that admitted it; a secret request under another one re-verifies the
+    /// session's chain, so removing a root or an intermediate reaches sessions opened before.
+    /// </summary>
+    public string TrustVersion { get; }
+
+    private static string TrustVersionOf(LoadedTrust trust)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        void Add(ReadOnlySpan<byte> bytes)
+        {
+            Span<byte> length = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
+            hash.AppendData(length);
+            hash.AppendData(bytes);
+        }
+        Add([trust.SkipVerification ? (byte)1 : (byte)0]);
+        // Order does not change what is trusted: sort so that reordering a list is not a new trust.
+        foreach (var root in trust.Trust.RootCertificates.Select(Convert.ToHexString).Order(StringComparer.Ordinal))
+            Add(Convert.FromHexString(root));
+        foreach (var fingerprint in trust.Trust.ExtraRootFingerprints.Select(f => f.Trim().ToLowerInvariant()).Order(StringComparer.Ordinal))
+            Add(System.Text.Encoding.ASCII.GetBytes(fingerprint));
+        foreach (var intermediate in trust.Trust.Intermediates.Select(Convert.ToHexString).Order(StringComparer.Ordinal))
+            Add(Convert.FromHexString(intermediate));
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
     public long Version { get; }

@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Broker;
@@ -138,6 +139,7 @@ public static class ServerHost
             return string.IsNullOrWhiteSpace(path) ? new NullAuditLog() : new JsonLinesAuditLog(path);
         });
         builder.Services.AddSingleton<DecisionRecorder>();
+        builder.Services.AddSingleton<ChainVerificationCache>();
         builder.Services.AddSingleton<BrokerDependencies>();
         builder.Services.AddSingleton<BundleIssuer>();
         builder.Services.AddSingleton<SecretReleaser>();

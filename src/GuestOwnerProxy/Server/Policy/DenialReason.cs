@@ -45,6 +45,9 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason PlatformUnrecognized = new("PLATFORM_UNRECOGNIZED", "PLATFORM PUBLIC KEY INVALID: not a Hygon CSV or AMD SEV PDH certificate");
     public static readonly DenialReason CertificateInvalid = new("CERTIFICATE_INVALID", "CERTIFICATE INVALID");
     public static readonly DenialReason ChainInvalid = new("CERTIFICATE_CHAIN_INVALID", "CERTIFICATE CHAIN INVALID");
+    /// <summary>A session opened under trust that has since changed: its chain no longer verifies (root or intermediate removed).</summary>
+    public static readonly DenialReason ChainRevoked = new("CERTIFICATE_CHAIN_REVOKED",
+        "CERTIFICATE CHAIN INVALID: the platform's chain no longer verifies under the current trust");
     public static readonly DenialReason TooManySessions = new("TOO_MANY_SESSIONS", "TOO MANY SESSIONS: retry later", DenialStatus.ResourceExhausted);
 
     // Keybroker protocol (simple-kbs's keybroker.KeyBrokerService).

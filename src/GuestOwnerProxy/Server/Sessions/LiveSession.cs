@@ -4,7 +4,11 @@ using GuestOwnerProxy.Crypto.Launch;
 namespace GuestOwnerProxy.Server.Sessions;
 
 /// <summary>What the bundle step proved about the platform, kept with the session for policy and audit.</summary>
-public sealed record PlatformIdentity(PlatformKind Platform, string? ChipId, string? RootName, bool ChainVerified);
+/// <param name="TrustVersion">The trust the chain was verified under (<c>BrokerConfiguration.TrustVersion</c>).</param>
+/// <param name="Evidence">The PDH and chain the host presented (public bytes), kept so the chain can be verified
+/// again when the trust changes before the secret is asked for.</param>
+public sealed record PlatformIdentity(PlatformKind Platform, string? ChipId, string? RootName, bool ChainVerified,
+    string TrustVersion, PlatformEvidence Evidence);
 
 /// <summary>
 /// A session between bundle and secret: the launch keys (TEK/TIK, zeroed on dispose) and what was
