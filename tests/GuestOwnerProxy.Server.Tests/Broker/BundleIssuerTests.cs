@@ -98,7 +98,7 @@ public sealed class BundleIssuerTests
     /// <summary>A store whose backing service is down: every call fails.</summary>
     internal sealed class UnreachableStore : ISessionStore
     {
-        public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer) => throw new IOException("store unreachable");
+        public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer, string client) => throw new IOException("store unreachable");
         public ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle) => throw new IOException("store unreachable");
         public ValueTask<int> CountAsync() => throw new IOException("store unreachable");
     }

@@ -168,10 +168,10 @@ public sealed class ConcurrencyAndSecrecyTests
     /// <summary>Copies TEK ‖ TIK of every session for the test's search (the server never exposes them).</summary>
     private sealed class RecordingStore(ISessionStore inner, KeyRecorder recorder) : ISessionStore
     {
-        public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer)
+        public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer, string client)
         {
             recorder.Keys.Add([.. launch.Tek.ToArray(), .. launch.Tik.ToArray()]);
-            return inner.AddAsync(launch, identity, peer);
+            return inner.AddAsync(launch, identity, peer, client);
         }
 
         public ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle) => inner.TryAcquireAsync(handle);

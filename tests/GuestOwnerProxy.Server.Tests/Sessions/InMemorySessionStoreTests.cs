@@ -16,7 +16,7 @@ public sealed class InMemorySessionStoreTests
         new(PlatformKind.Sev, new byte[2084], new byte[128], 0, Enumerable.Repeat(fill, 16).ToArray(), Enumerable.Repeat(fill, 16).ToArray());
 
     private static InMemorySessionStore Store(FakeTimeProvider time, Func<int>? ids = null, int max = 1024, int attempts = 3) =>
-        new(new SessionLimitOptions { Ttl = TimeSpan.FromMinutes(5), MaxSessions = max, MaxMeasurementAttempts = attempts },
+        new(new SessionLimitOptions { Ttl = TimeSpan.FromMinutes(5), IdleTtl = TimeSpan.FromMinutes(5), MaxSessions = max, MaxPerClient = int.MaxValue, MaxMeasurementAttempts = attempts },
             time, NullLogger<InMemorySessionStore>.Instance, ids);
 
     [Fact]
@@ -101,5 +101,54 @@ public sealed class InMemorySessionStoreTests
         });
         Assert.Equal(2000, completed);
         Assert.Equal(0, store.Count);
+    }
+
+    private static InMemorySessionStore Limited(FakeTimeProvider time, SessionLimitOptions options) =>
+        new(options, time, NullLogger<InMemorySessionStore>.Instance, null);
+
+    [Fact]
+    public void A_session_never_asked_for_its_secret_expires_at_the_idle_ttl_and_one_asked_for_lives_to_the_ttl()
+    {
+        var time = new FakeTimeProvider();
+        using var store = Limited(time, new SessionLimitOptions { Ttl = TimeSpan.FromMinutes(5), IdleTtl = TimeSpan.FromSeconds(30) });
+        var idle = store.Add(NewLaunch(), Identity, "p");
+        var asked = store.Add(NewLaunch(), Identity, "p");
+        using (var lease = store.TryAcquire(asked.ConnectionId)!)
+            Assert.False(lease.RecordFailedAttempt());
+
+        time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Null(store.TryAcquire(idle.ConnectionId));
+        using (var lease = store.TryAcquire(asked.ConnectionId))
+            Assert.NotNull(lease);
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Null(store.TryAcquire(asked.ConnectionId));
+    }
+
+    [Fact]
+    public void One_client_cannot_hold_more_than_its_quota_while_another_still_can()
+    {
+        using var store = Limited(new FakeTimeProvider(), new SessionLimitOptions { MaxPerClient = 3 });
+        for (int i = 0; i < 3; i++)
+            store.Add(NewLaunch(), Identity, "p", "addr:127.0.0.2");
+        var full = Assert.Throws<SessionStoreFullException>(() => store.Add(NewLaunch(), Identity, "p", "addr:127.0.0.2"));
+        Assert.Equal(SessionLimit.PerClient, full.Limit);
+        var other = store.Add(NewLaunch(), Identity, "p", "addr:127.0.0.1");
+
+        // Releasing one gives the client its slot back.
+        using (var lease = store.TryAcquire(other.ConnectionId)!)
+            lease.Complete();
+        Assert.Equal(3, store.Count);
+    }
+
+    [Fact]
+    public void The_memory_bound_counts_what_sessions_hold()
+    {
+        using var store = Limited(new FakeTimeProvider(), new SessionLimitOptions { MaxMemoryMiB = 1, MaxPerClient = int.MaxValue });
+        long each = LiveSession.FootprintOf(NewLaunch(), Identity);
+        int fits = (int)(1024 * 1024 / each);
+        for (int i = 0; i < fits; i++)
+            store.Add(NewLaunch(), Identity, "p");
+        Assert.Equal(SessionLimit.Memory, Assert.Throws<SessionStoreFullException>(() => store.Add(NewLaunch(), Identity, "p")).Limit);
+        Assert.Equal(fits * each, store.Bytes);
     }
 }

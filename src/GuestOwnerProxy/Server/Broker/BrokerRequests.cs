@@ -17,7 +17,11 @@ public enum BrokerProtocol
 /// <param name="Pdh">The PDH certificate; empty when the chain is a full export carrying it.</param>
 /// <param name="Chain">PEK ‖ OCA ‖ CEK, a full export, or (with <paramref name="ChainIsExportFile"/>) one certificate file to split.</param>
 /// <param name="ChainIsExportFile">keybroker: the chain is the platform's one exported file (PDH first), split by the platform registry.</param>
-public sealed record BundleRequestFacts(byte[] Pdh, byte[] Chain, uint Policy, string Peer, BrokerProtocol Protocol, bool ChainIsExportFile = false);
+/// <param name="Client">Who asks (<c>ClientIdentity</c>: TLS client certificate or peer address), for the per-client bound.</param>
+public sealed record BundleRequestFacts(byte[] Pdh, byte[] Chain, uint Policy, string Peer, BrokerProtocol Protocol, bool ChainIsExportFile = false)
+{
+    public string Client { get; init; } = Peer;
+}
 
 /// <summary>What goes back to the platform owner for LAUNCH_START (raw bytes; wire encoding is the adapter's job).</summary>
 public sealed record LaunchBundle(int ConnectionId, Guid LaunchId, PlatformKind Platform, byte[] GodhCertificate, byte[] SessionBlob);

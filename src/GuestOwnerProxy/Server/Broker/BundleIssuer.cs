@@ -108,14 +108,16 @@ public sealed class BundleIssuer
         var launch = created.Value!;
         try
         {
-            var session = await _broker.Sessions.AddAsync(launch, identity, request.Peer);
+            var session = await _broker.Sessions.AddAsync(launch, identity, request.Peer, request.Client);
             return (BrokerDecision<LaunchBundle>.Granted(
                 new LaunchBundle(session.ConnectionId, session.LaunchId, profile.Kind, launch.GodhCertificate, launch.SessionBlob)), audit);
         }
-        catch (SessionStoreFullException)
+        catch (SessionStoreFullException ex)
         {
             launch.Dispose();
-            return (BrokerDecision<LaunchBundle>.Denied(DenialReason.TooManySessions), audit);
+            return (BrokerDecision<LaunchBundle>.Denied(ex.Limit == SessionLimit.PerClient
+                ? DenialReason.ClientQuotaExceeded
+                : DenialReason.TooManySessions), audit);
         }
         catch
         {

@@ -42,6 +42,8 @@ public sealed class GuestOwnerProxyOptions
 
     public SessionLimitOptions Sessions { get; set; } = new();
 
+    public RateLimitOptions RateLimit { get; set; } = new();
+
     public TrustOptions Trust { get; set; } = new();
 
     public BundleEncodingOptions BundleEncoding { get; set; } = new();
@@ -49,9 +51,36 @@ public sealed class GuestOwnerProxyOptions
 
 public sealed class SessionLimitOptions
 {
+    /// <summary>Whole-session lifetime, from the bundle.</summary>
     public TimeSpan Ttl { get; set; } = TimeSpan.FromMinutes(5);
-    public int MaxSessions { get; set; } = 1024;
+
+    /// <summary>A session whose secret was never asked for expires this long after its bundle (kata measures within
+    /// seconds): bundles taken and abandoned in bulk stop holding memory long before <see cref="Ttl"/>. The session
+    /// ends at <see cref="Ttl"/> in any case.</summary>
+    public TimeSpan IdleTtl { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Bound on the memory live sessions hold (keys, GODH, session blob and the platform's evidence, estimated
+    /// per session), in MiB. With the usual 8 KiB of PDH and chain a session holds about 11 KiB.</summary>
+    public int MaxMemoryMiB { get; set; } = 1024;
+
+    /// <summary>Bound on the number of live sessions, whatever their size.</summary>
+    public int MaxSessions { get; set; } = 100_000;
+
+    /// <summary>Live sessions one client (TLS client certificate when mTLS is on, else the peer address) may hold.</summary>
+    public int MaxPerClient { get; set; } = 256;
+
     public int MaxMeasurementAttempts { get; set; } = 3;
+}
+
+/// <summary>Per-client request rate on the broker's methods (ASP.NET Core's token bucket limiter), by the same client
+/// identity as <see cref="SessionLimitOptions.MaxPerClient"/>.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Requests per second a client may sustain; 0 switches rate limiting off.</summary>
+    public int PermitsPerSecond { get; set; } = 50;
+
+    /// <summary>Requests a client may send at once after a quiet period (the bucket's size).</summary>
+    public int Burst { get; set; } = 100;
 }
 
 /// <summary>What the operator trusts besides the built-in pinned roots (HRK, AMD ARKs).</summary>

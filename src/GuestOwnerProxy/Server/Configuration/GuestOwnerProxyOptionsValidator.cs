@@ -31,6 +31,17 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
             yield return $"{Section}Sessions:MaxSessions must be at least 1";
         if (sessions.MaxMeasurementAttempts < 1)
             yield return $"{Section}Sessions:MaxMeasurementAttempts must be at least 1";
+        // An IdleTtl above Ttl is not an error: the session ends at Ttl anyway.
+        if (sessions.IdleTtl <= TimeSpan.Zero)
+            yield return $"{Section}Sessions:IdleTtl must be positive";
+        if (sessions.MaxMemoryMiB < 1)
+            yield return $"{Section}Sessions:MaxMemoryMiB must be at least 1";
+        if (sessions.MaxPerClient < 1)
+            yield return $"{Section}Sessions:MaxPerClient must be at least 1";
+        if (options.RateLimit.PermitsPerSecond < 0)
+            yield return $"{Section}RateLimit:PermitsPerSecond must not be negative (0 switches rate limiting off)";
+        if (options.RateLimit.PermitsPerSecond > 0 && options.RateLimit.Burst < 1)
+            yield return $"{Section}RateLimit:Burst must be at least 1";
         if (options.ReloadInterval < TimeSpan.Zero)
             yield return $"{Section}ReloadInterval must not be negative (zero disables hot reload)";
         // "7" binds to an enum value that is not defined; the bundle builder would have no encoding for it.

@@ -40,7 +40,7 @@ public sealed class KeyBrokerService : Protocol.KeyBroker.KeyBrokerService.KeyBr
         }
         // The chain is the platform's one exported file: the platform registry splits it.
         var bundle = (await _issuer.IssueAsync(new BundleRequestFacts([], chain, request.Policy, context.Peer,
-            BrokerProtocol.KeyBroker, ChainIsExportFile: true))).OrDeny();
+            BrokerProtocol.KeyBroker, ChainIsExportFile: true) { Client = Services.ClientIdentity.Of(context) })).OrDeny();
         return new BundleResponse
         {
             GuestOwnerPublicKey = Convert.ToBase64String(bundle.GodhCertificate),

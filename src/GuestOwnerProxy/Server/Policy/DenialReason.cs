@@ -49,6 +49,11 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     public static readonly DenialReason ChainRevoked = new("CERTIFICATE_CHAIN_REVOKED",
         "CERTIFICATE CHAIN INVALID: the platform's chain no longer verifies under the current trust");
     public static readonly DenialReason TooManySessions = new("TOO_MANY_SESSIONS", "TOO MANY SESSIONS: retry later", DenialStatus.ResourceExhausted);
+    public static readonly DenialReason ClientQuotaExceeded = new("CLIENT_SESSION_QUOTA",
+        "TOO MANY SESSIONS: this client already holds the most live sessions one client may (GuestOwnerProxy:Sessions:MaxPerClient); retry later",
+        DenialStatus.ResourceExhausted);
+    public static readonly DenialReason RateLimited = new("RATE_LIMITED",
+        "TOO MANY REQUESTS: this client exceeds GuestOwnerProxy:RateLimit; retry later", DenialStatus.ResourceExhausted);
 
     // Keybroker protocol (simple-kbs's keybroker.KeyBrokerService).
     public static readonly DenialReason LaunchIdUnknown = new("LAUNCH_ID_UNKNOWN",

@@ -33,7 +33,7 @@ public sealed class SetupService : Setup.SetupBase
             request.CertificateChain.ToByteArray(),
             unchecked((uint)request.Policy),
             context.Peer,
-            BrokerProtocol.Setup))).OrDeny();
+            BrokerProtocol.Setup) { Client = ClientIdentity.Of(context) })).OrDeny();
         var encoding = BundleEncoder.For(bundle.Platform, encodings);
         return new BundleResponse
         {

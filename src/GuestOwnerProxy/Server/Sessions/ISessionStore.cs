@@ -11,8 +11,9 @@ namespace GuestOwnerProxy.Server.Sessions;
 public interface ISessionStore
 {
     /// <summary>Stores the session under a fresh, unpredictable, positive connection id and a random launch id.</summary>
-    /// <exception cref="SessionStoreFullException">the maximum number of live sessions is reached.</exception>
-    ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer);
+    /// <param name="client">Who asked (<c>ClientIdentity</c>), for the per-client bound.</param>
+    /// <exception cref="SessionStoreFullException">a bound on live sessions is reached.</exception>
+    ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer, string client);
 
     /// <summary>Checks out a live session by either of its names; null when unknown, expired or already checked out.</summary>
     ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle);
@@ -33,10 +34,23 @@ public interface ISessionLease : IAsyncDisposable
     ValueTask<bool> RecordFailedAttemptAsync();
 }
 
+/// <summary>Which bound refused a new session.</summary>
+public enum SessionLimit
+{
+    Sessions,
+    Memory,
+    PerClient,
+}
+
 public sealed class SessionStoreFullException : Exception
 {
-    public SessionStoreFullException(int limit)
-        : base($"too many live launch sessions (limit {limit}); retry later") => Limit = limit;
+    public SessionStoreFullException(SessionLimit limit, long value)
+        : base($"session store full ({limit}, limit {value}); retry later")
+    {
+        Limit = limit;
+        Value = value;
+    }
 
-    public int Limit { get; }
+    public SessionLimit Limit { get; }
+    public long Value { get; }
 }

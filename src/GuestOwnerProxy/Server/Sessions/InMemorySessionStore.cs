@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace GuestOwnerProxy.Server.Sessions;
 
 /// <summary>
-/// Sessions in process memory: a TTL measured with the injected <see cref="TimeProvider"/>, a cap on
-/// live sessions, single use, and removal after too many failed measurements. Expiry is lazy (on
+/// Sessions in process memory: a TTL measured with the injected <see cref="TimeProvider"/> (and a shorter idle TTL
+/// for sessions whose secret was never asked for), bounds on live sessions by count, by estimated memory and per
+/// client, single use, and removal after too many failed measurements. Expiry is lazy (on
 /// every access) and swept in the background. Removing a session always zeroes its TEK/TIK.
 /// </summary>
 public sealed class InMemorySessionStore : ISessionStore, IDisposable
@@ -21,8 +22,14 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
     private readonly Func<int> _nextId;
     private readonly ITimer? _sweeper;
     private readonly TimeSpan _ttl;
+    private readonly TimeSpan _idleTtl;
     private readonly int _maxSessions;
+    private readonly long _maxBytes;
+    private readonly int _maxPerClient;
     private readonly int _maxAttempts;
+    // What live sessions hold, in total and per client, kept with every add and removal under the lock.
+    private long _bytes;
+    private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
     private bool _disposed;
 
     /// <summary>Session limits are read once, at start-up (ServerHost resolves the store before it listens).</summary>
@@ -37,12 +44,15 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         if (options.MaxSessions < 1 || options.MaxMeasurementAttempts < 1)
             throw new ArgumentOutOfRangeException(nameof(options), "MaxSessions and MaxMeasurementAttempts must be at least 1");
         _ttl = options.Ttl;
+        _idleTtl = options.IdleTtl > TimeSpan.Zero && options.IdleTtl < options.Ttl ? options.IdleTtl : options.Ttl;
         _maxSessions = options.MaxSessions;
+        _maxBytes = (long)Math.Max(1, options.MaxMemoryMiB) * 1024 * 1024;
+        _maxPerClient = Math.Max(1, options.MaxPerClient);
         _maxAttempts = options.MaxMeasurementAttempts;
         _time = time;
         _logger = logger;
         _nextId = idSource ?? (() => RandomNumberGenerator.GetInt32(1, int.MaxValue));
-        var period = TimeSpan.FromTicks(Math.Clamp(_ttl.Ticks / 2, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+        var period = TimeSpan.FromTicks(Math.Clamp(_idleTtl.Ticks / 2, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
         _sweeper = time.CreateTimer(_ => SweepExpired(), null, period, period);
     }
 
@@ -61,21 +71,32 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
 
     public ValueTask<int> CountAsync() => ValueTask.FromResult(Count);
 
-    public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer) =>
-        ValueTask.FromResult(Add(launch, identity, peer));
+    public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer, string client) =>
+        ValueTask.FromResult(Add(launch, identity, peer, client));
+
+    /// <summary>Estimated bytes live sessions hold now.</summary>
+    public long Bytes
+    {
+        get { lock (_lock) return _bytes; }
+    }
 
     public ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle) => ValueTask.FromResult<ISessionLease?>(
         handle.LaunchId is { } launchId ? TryAcquire(launchId) : TryAcquire(handle.ConnectionId!.Value));
 
-    public LiveSession Add(LaunchSession launch, PlatformIdentity identity, string peer)
+    public LiveSession Add(LaunchSession launch, PlatformIdentity identity, string peer, string client = "test")
     {
+        long footprint = LiveSession.FootprintOf(launch, identity);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_sessions.Count >= _maxSessions)
+            if (!Admits(client, footprint))
                 RemoveExpiredLocked();
             if (_sessions.Count >= _maxSessions)
-                throw new SessionStoreFullException(_maxSessions);
+                throw new SessionStoreFullException(SessionLimit.Sessions, _maxSessions);
+            if (_bytes + footprint > _maxBytes)
+                throw new SessionStoreFullException(SessionLimit.Memory, _maxBytes);
+            if (_perClient.GetValueOrDefault(client) >= _maxPerClient)
+                throw new SessionStoreFullException(SessionLimit.PerClient, _maxPerClient);
 
             int id;
             int tries = 0;
@@ -93,9 +114,11 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
             while (_byLaunchId.ContainsKey(launchId));
 
             var now = _time.GetUtcNow();
-            var session = new LiveSession(id, launch, identity, peer, now, now + _ttl, launchId);
+            var session = new LiveSession(id, launch, identity, peer, now, now + _ttl, launchId) { Client = client, Footprint = footprint };
             _sessions.Add(id, new Entry(session));
             _byLaunchId.Add(launchId, id);
+            _bytes += footprint;
+            _perClient[client] = _perClient.GetValueOrDefault(client) + 1;
             return session;
         }
     }
@@ -124,6 +147,8 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         if (entry.Busy)
             return null;
         entry.Busy = true;
+        // The host asked for the secret: from now on the whole-session TTL applies, not the idle one.
+        entry.Session.SecretRequested = true;
         return new Lease(this, entry);
     }
 
@@ -159,7 +184,14 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         }
     }
 
-    private bool IsExpired(LiveSession session) => _time.GetUtcNow() >= session.ExpiresAt;
+    private bool Admits(string client, long footprint) =>
+        _sessions.Count < _maxSessions && _bytes + footprint <= _maxBytes && _perClient.GetValueOrDefault(client) < _maxPerClient;
+
+    private bool IsExpired(LiveSession session)
+    {
+        var now = _time.GetUtcNow();
+        return now >= session.ExpiresAt || (!session.SecretRequested && now >= session.CreatedAt + _idleTtl);
+    }
 
     private int RemoveExpiredLocked()
     {
@@ -175,6 +207,14 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         if (_sessions.Remove(entry.Session.ConnectionId))
         {
             _byLaunchId.Remove(entry.Session.LaunchId);
+            _bytes -= entry.Session.Footprint;
+            if (_perClient.TryGetValue(entry.Session.Client, out int held))
+            {
+                if (held <= 1)
+                    _perClient.Remove(entry.Session.Client);
+                else
+                    _perClient[entry.Session.Client] = held - 1;
+            }
             entry.Session.Dispose();
             _logger.LogDebug("Session {ConnectionId} removed ({Reason})", entry.Session.ConnectionId, why);
         }

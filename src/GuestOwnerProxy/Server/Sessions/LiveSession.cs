@@ -38,6 +38,21 @@ public sealed class LiveSession : IDisposable
     public DateTimeOffset CreatedAt { get; }
     public DateTimeOffset ExpiresAt { get; }
 
+    /// <summary>Who opened it (<c>ClientIdentity</c>), for the per-client bound.</summary>
+    public string Client { get; init; } = "";
+
+    /// <summary>Estimated bytes held (see <see cref="FootprintOf"/>), for the memory bound.</summary>
+    public long Footprint { get; init; }
+
+    /// <summary>Set when a secret request first took the session (changed only by the store, under its lock).</summary>
+    public bool SecretRequested { get; internal set; }
+
+    /// <summary>What a session holds: GODH, session blob, TEK and TIK, the evidence kept for re-verification, and
+    /// about 512 bytes of objects and index entries around them.</summary>
+    public static long FootprintOf(LaunchSession launch, PlatformIdentity identity) =>
+        512L + launch.GodhCertificate.Length + launch.SessionBlob.Length + launch.Tek.Length + launch.Tik.Length
+        + (identity.Evidence.PdhCertificate?.Length ?? 0) + (identity.Evidence.CertificateChain?.Length ?? 0);
+
     /// <summary>Failed measurement attempts so far (changed only by the store, under its lock).</summary>
     public int FailedAttempts { get; internal set; }
 
