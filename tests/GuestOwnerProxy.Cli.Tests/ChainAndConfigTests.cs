@@ -10,7 +10,7 @@ public sealed class ChainAndConfigTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
+    [VectorFact]
     public void S10_NaplesFullChain_Verifies()
     {
         var r = Gop.Run("chain", "verify", "--chain", Vectors.Path("amd/naples/cert_chain_full.bin"));
@@ -23,7 +23,7 @@ public sealed class ChainAndConfigTests : IDisposable
         Assert.Contains("\"rootPinned\": true", withPdh.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void Naples_ShortChainWithRootAndAsk_Verifies()
     {
         var chain = _dir.Write("cert_chain.cert", [.. File.ReadAllBytes(Vectors.Path("amd/naples/pek.cert")),
@@ -39,7 +39,7 @@ public sealed class ChainAndConfigTests : IDisposable
         Assert.StartsWith("chain broken at root:", noRoot.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void TamperedPdh_Exit1_NamesLink()
     {
         var bytes = File.ReadAllBytes(Vectors.Path("amd/naples/cert_chain_full.bin"));
@@ -50,7 +50,7 @@ public sealed class ChainAndConfigTests : IDisposable
         Assert.StartsWith("chain broken at PEK->PDH:", r.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void MalformedChainFile_Exit2_NamesFile()
     {
         var chain = _dir.Write("short.bin", File.ReadAllBytes(Vectors.Path("amd/naples/cert_chain_full.bin"))[..5000]);
@@ -84,14 +84,16 @@ public sealed class ChainAndConfigTests : IDisposable
         Assert.True(full.ExitCode == 0, full.ToString());
         Assert.Equal(1, Gop.Run("chain", "verify", "--chain", F("full_chain.cert")).ExitCode);
 
-        // The real Hygon hsk_cek belongs to another chip.
-        var wrong = Gop.Run(["chain", "verify", "--pdh", F("pdh.cert"), "--chain", F("cert_chain.cert"), "--hsk-cek", Vectors.Path("hygon/hsk_cek.cert"),
+        // Another (simulated) chip's hsk_cek.
+        var otherChip = System.IO.Path.Combine(_dir.Path, "csv-other");
+        SoftwarePlatform.Create(PlatformKind.Csv, new SoftwarePlatformOptions { Seed = "another chip"u8.ToArray() }).WriteTrustFiles(otherChip);
+        var wrong = Gop.Run(["chain", "verify", "--pdh", F("pdh.cert"), "--chain", F("cert_chain.cert"), "--hsk-cek", System.IO.Path.Combine(otherChip, "hsk_cek.cert"),
             "--root", F("hrk.cert"), "--allow-root", platform.RootFingerprint]);
         Assert.Equal(1, wrong.ExitCode);
         Assert.StartsWith("chain broken at hsk_cek:", wrong.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void CheckConfig_Valid_PrintsImageDigests()
     {
         var keysets = _dir.Write("keysets.json", $$"""

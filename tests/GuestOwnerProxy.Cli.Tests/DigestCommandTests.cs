@@ -10,7 +10,7 @@ public sealed class DigestCommandTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
+    [VectorFact]
     public void S5_KernelInitrdCmdline()
     {
         var r = Gop.Run("digest", "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"),
@@ -20,7 +20,7 @@ public sealed class DigestCommandTests : IDisposable
         Assert.Equal("", r.Stderr);
     }
 
-    [Fact]
+    [VectorFact]
     public void S5_CmdlineFile_LosesExactlyOneTrailingNewline()
     {
         var file = _dir.Write("cmdline", "console=ttyS0 loglevel=7\n");
@@ -36,7 +36,7 @@ public sealed class DigestCommandTests : IDisposable
         Assert.NotEqual(r.Stdout, r2.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void S6_KernelOnly()
     {
         var r = Gop.Run("digest", "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), "--kernel", _empty);
@@ -44,7 +44,7 @@ public sealed class DigestCommandTests : IDisposable
         Assert.Equal("77f613d7bbcdf12a73782ea9e88b0172aeda50d1a54201cb903594ff52846898\n", r.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void S7_NoKernel_HexAndBase64()
     {
         var r = Gop.Run("digest", "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"));
@@ -55,7 +55,7 @@ public sealed class DigestCommandTests : IDisposable
         Assert.Equal(Convert.ToBase64String(Convert.FromHexString("b4c021e085fb83ceffe6571a3d357b4a98773c83c474e47f76c876708fe316da")) + "\n", b.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void S6_NoKernelHashes_MeasuresOvmfAlone()
     {
         var with = Gop.Run("digest", "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), "--kernel", _empty);
@@ -66,7 +66,7 @@ public sealed class DigestCommandTests : IDisposable
         Assert.Equal(plain.Stdout, without.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void S8_KernelWithOvmfLackingHashesArea_Exit2()
     {
         var ovmf = Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin");
@@ -77,7 +77,7 @@ public sealed class DigestCommandTests : IDisposable
         Assert.Contains(ovmf, r.Stderr);
     }
 
-    [Fact]
+    [VectorFact]
     public void Json_HasHashTableEntriesAndFooterFacts()
     {
         var r = Gop.Run("digest", "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"),
@@ -100,8 +100,8 @@ public sealed class DigestCommandTests : IDisposable
     [Fact]
     public void Csv_UsesSm3()
     {
-        var sev = Gop.Run("digest", "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"), "--json");
-        var csv = Gop.Run("digest", "--platform", "csv", "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"), "--json");
+        var sev = Gop.Run("digest", "--platform", "sev", "--ovmf", DemoImage.Ovmf, "--json");
+        var csv = Gop.Run("digest", "--platform", "csv", "--ovmf", DemoImage.Ovmf, "--json");
         Assert.Equal(0, csv.ExitCode);
         using var s = System.Text.Json.JsonDocument.Parse(sev.Stdout);
         using var c = System.Text.Json.JsonDocument.Parse(csv.Stdout);
@@ -124,7 +124,7 @@ public sealed class DigestCommandTests : IDisposable
     [InlineData("--platform", "'--platform' needs a value")]
     public void BadArguments_Exit2_NameTheArgument(string arg, string message)
     {
-        var r = Gop.Run("digest", "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"), arg);
+        var r = Gop.Run("digest", "--ovmf", DemoImage.Ovmf, arg);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(message, r.Stderr);
     }
@@ -132,11 +132,11 @@ public sealed class DigestCommandTests : IDisposable
     [Fact]
     public void BadPlatform_And_InitrdWithoutKernel_Exit2()
     {
-        var r = Gop.Run("digest", "--platform", "tdx", "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"));
+        var r = Gop.Run("digest", "--platform", "tdx", "--ovmf", DemoImage.Ovmf);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--platform: 'tdx' is not a platform", r.Stderr);
 
-        var i = Gop.Run("digest", "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), "--initrd", _empty);
+        var i = Gop.Run("digest", "--platform", "sev", "--ovmf", DemoImage.Ovmf, "--initrd", _empty);
         Assert.Equal(2, i.ExitCode);
         Assert.Contains("--initrd", i.Stderr);
         Assert.Contains("--kernel", i.Stderr);

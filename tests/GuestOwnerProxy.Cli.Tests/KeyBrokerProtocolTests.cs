@@ -109,7 +109,7 @@ public sealed class KeyBrokerProtocolTests : IDisposable
     {
         // The simulator sends its own (honest) launch digest as FwDigest: not an allowed digest, refused before the measurement.
         var r = Gop.Run("simulate", "--protocol", "keybroker", "--server", _server.Address, "--platform", "sev",
-            "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"));
+            "--ovmf", DemoImage.OtherOvmf);
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("GRPC Error: FW DIGEST INVALID", r.Stderr);
     }

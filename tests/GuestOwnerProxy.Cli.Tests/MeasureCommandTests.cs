@@ -70,7 +70,7 @@ public sealed class MeasureCommandTests : IDisposable
     {
         string mnonce = "00112233445566778899aabbccddeeff";
         string[] common = ["--platform", "csv", "--tik", S1Tik, "--api-major", "1", "--api-minor", "2", "--build", "1600", "--policy", "0"];
-        var r = Gop.Run(["measure", .. common, "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"), "--mnonce", mnonce, "--blob"]);
+        var r = Gop.Run(["measure", .. common, "--ovmf", DemoImage.Ovmf, "--mnonce", mnonce, "--blob"]);
         Assert.Equal(0, r.ExitCode);
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
@@ -81,13 +81,13 @@ public sealed class MeasureCommandTests : IDisposable
         foreach (var line in lines)
         {
             var parts = line.Split(' ');
-            var v = Gop.Run(["verify-measurement", .. common, "--measurement", parts[1], "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin")]);
+            var v = Gop.Run(["verify-measurement", .. common, "--measurement", parts[1], "--ovmf", DemoImage.Ovmf]);
             Assert.Equal(0, v.ExitCode);
             Assert.Contains($"formula {parts[0]}", v.Stdout);
 
             // Pinning another variant rejects it.
             string other = parts[0] == "csv-build32" ? "csv-no-build" : "csv-build32";
-            var pinned = Gop.Run(["verify-measurement", .. common, "--measurement", parts[1], "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"), "--variant", other]);
+            var pinned = Gop.Run(["verify-measurement", .. common, "--measurement", parts[1], "--ovmf", DemoImage.Ovmf, "--variant", other]);
             Assert.Equal(1, pinned.ExitCode);
         }
     }

@@ -7,7 +7,7 @@ public sealed class SecretAndCertTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
+    [VectorFact]
     public void S9_SecretBuild_HeaderAndData()
     {
         var measure = Convert.ToBase64String(Convert.FromHexString("4cb780efad3b959427b4b8d1635fe2fac6ed75267eef9cf1a73e0fc7d873a412"));
@@ -46,7 +46,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("'not-a-guid' is not a GUID", r.Stderr);
     }
 
-    [Fact]
+    [VectorFact]
     public void H7_CertShow_HygonCek()
     {
         var r = Gop.Run("cert", "show", Vectors.Path("hygon/cek.cert"));
@@ -61,7 +61,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("signature1:    by HSK (0x0013)", r.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void CertShow_HrkIsPinned_HskCekListsTwo()
     {
         var hrk = Gop.Run("cert", "show", Vectors.Path("hygon/hrk.cert"), "--json");
@@ -84,7 +84,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("usage:         CEK (0x1004)", pair.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void CertShow_NaplesFullChain_SixCertificates()
     {
         var r = Gop.Run("cert", "show", Vectors.Path("amd/naples/cert_chain_full.bin"), "--json");
@@ -97,7 +97,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Equal("ECDH-SHA256 (0x3)", json.RootElement[0].GetProperty("algorithm").GetString());
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData("amd/builtin/rome/ark.cert", "rome", "RSA-4096")]
     [InlineData("amd/builtin/naples/ark.cert", "naples", "RSA-2048")]
     public void CertShow_AmdRoots(string file, string generation, string key)
@@ -109,7 +109,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("usage:         ARK (0x0000)", r.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void CertShow_UnsignedNaplesArk_Exit2_Explains()
     {
         var file = Vectors.Path("amd/naples/ark.cert.bad");
@@ -129,7 +129,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("offset 0", r.Stderr);
     }
 
-    [Fact]
+    [VectorFact]
     public void H6_HskSignsCek()
     {
         var r = Gop.Run("cert", "verify", "--signer", Vectors.Path("hygon/hsk.cert"), Vectors.Path("hygon/cek.cert"));
@@ -137,14 +137,14 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.StartsWith("valid:", r.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void H4_H5_HrkSelfAndHsk()
     {
         Assert.Equal(0, Gop.Run("cert", "verify", "--signer", Vectors.Path("hygon/hrk.cert"), Vectors.Path("hygon/hrk.cert")).ExitCode);
         Assert.Equal(0, Gop.Run("cert", "verify", "--signer", Vectors.Path("hygon/hrk.cert"), Vectors.Path("hygon/hsk.cert")).ExitCode);
     }
 
-    [Fact]
+    [VectorFact]
     public void H8_TamperedCek_Exit1()
     {
         var bytes = File.ReadAllBytes(Vectors.Path("hygon/cek.cert"));
@@ -156,7 +156,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("does not verify", r.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void WrongSigner_Exit1_NamesMissingSlot()
     {
         var r = Gop.Run("cert", "verify", "--signer", Vectors.Path("hygon/hrk.cert"), Vectors.Path("hygon/cek.cert"));
@@ -164,7 +164,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("no signature slot by usage 0x0000", r.Stdout);
     }
 
-    [Fact]
+    [VectorFact]
     public void S12_NaplesCekUnderRomeAsk_Exit1_UnderNaplesAsk_Exit0()
     {
         Assert.Equal(1, Gop.Run("cert", "verify", "--signer", Vectors.Path("amd/builtin/rome/ask.cert"), Vectors.Path("amd/naples/cek.cert")).ExitCode);
@@ -172,7 +172,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Equal(0, Gop.Run("cert", "verify", "--signer", Vectors.Path("amd/naples/pek.cert"), Vectors.Path("amd/naples/pdh.cert")).ExitCode);
     }
 
-    [Fact]
+    [VectorFact]
     public void MixedPlatforms_Exit2()
     {
         var r = Gop.Run("cert", "verify", "--signer", Vectors.Path("hygon/hsk.cert"), Vectors.Path("amd/naples/cek.cert"));
@@ -180,7 +180,7 @@ public sealed class SecretAndCertTests : IDisposable
         Assert.Contains("cannot sign", r.Stderr);
     }
 
-    [Fact]
+    [VectorFact]
     public void ChainFileAsSingleCertificate_Exit2()
     {
         var r = Gop.Run("cert", "verify", "--signer", Vectors.Path("hygon/hsk_cek.cert"), Vectors.Path("hygon/cek.cert"));

@@ -9,7 +9,7 @@ namespace GuestOwnerProxy.Cli.Tests;
 
 /// <summary>
 /// A real server process (<c>dotnet gop.dll serve</c>) on a free loopback port, trusting the development
-/// simulator's roots for both platforms, with one keyset whose allowed image is the AmdSev OVMF vector.
+/// simulator's roots for both platforms, with one keyset whose allowed image is the demo OVMF (config/dev/demo).
 /// Shared by the client and simulate tests.
 /// </summary>
 public sealed class ServerFixture : IDisposable
@@ -27,7 +27,7 @@ public sealed class ServerFixture : IDisposable
 
     public ServerFixture()
     {
-        Ovmf = Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin");
+        Ovmf = DemoImage.Ovmf;
         Csv = SoftwarePlatform.Create(PlatformKind.Csv, new SoftwarePlatformOptions { Seed = SoftwarePlatformSeeds.DevelopmentSeed });
         Sev = SoftwarePlatform.Create(PlatformKind.Sev, new SoftwarePlatformOptions { Seed = SoftwarePlatformSeeds.DevelopmentSeed });
         Csv.WriteTrustFiles(PlatformDir(PlatformKind.Csv));

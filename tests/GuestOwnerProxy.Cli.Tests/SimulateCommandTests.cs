@@ -54,7 +54,7 @@ public sealed class SimulateCommandTests
     [Fact]
     public void OtherImage_MeasurementRefused_Exit1()
     {
-        var r = Gop.Run("simulate", "--server", _server.Address, "--platform", "sev", "--ovmf", Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"));
+        var r = Gop.Run("simulate", "--server", _server.Address, "--platform", "sev", "--ovmf", DemoImage.OtherOvmf);
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("GRPC Error: MEASUREMENT INVALID\n", r.Stderr);
     }

@@ -7,7 +7,7 @@ namespace GuestOwnerProxy.Crypto.Tests.Csv;
 
 public class CsvCertificateTests
 {
-    [Fact]
+    [VectorFact]
     public void RealCek_ParseKeepsBytes_AndRebuildingFromFieldsGivesTheSameBytes()
     {
         var bytes = Vectors.Read("hygon/cek.cert");
@@ -19,7 +19,7 @@ public class CsvCertificateTests
         Assert.Equal(Vectors.ToHex(bytes), Vectors.ToHex(rebuilt.ToArray()));
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData("hygon/hrk.cert")]
     [InlineData("hygon/hsk.cert")]
     public void RealCaCertificates_RebuildFromFields(string file)
@@ -31,7 +31,7 @@ public class CsvCertificateTests
         Assert.Equal(Vectors.ToHex(bytes), Vectors.ToHex(rebuilt.ToArray()));
     }
 
-    [Fact]
+    [VectorFact]
     public void HskCekFileIsHskFollowedByCek()
     {
         var file = Vectors.Read("hygon/hsk_cek.cert");
@@ -40,7 +40,7 @@ public class CsvCertificateTests
         Assert.Equal(CsvUsage.Cek, CsvCertificate.Parse(file.AsSpan(C.Size)).Usage);
     }
 
-    [Fact]
+    [VectorFact]
     public void ToArrayIsACopy()
     {
         var cek = CsvCertificate.Parse(Vectors.Read("hygon/cek.cert"));
@@ -49,7 +49,7 @@ public class CsvCertificateTests
         Assert.Equal(2u, CsvCertificate.Parse(cek.ToArray()).Version);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(0)]
     [InlineData(2083)]
     [InlineData(2085)]
@@ -74,7 +74,7 @@ public class CsvCertificateTests
         Assert.Contains("usage 0xa5a5a5a5", e.Message);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(P.Usage, 0x1005u, "usage 0x1005")]
     [InlineData(P.Usage, 0x0013u, "usage 0x0013 (Hsk)")] // a CA usage in a platform certificate
     [InlineData(P.Algorithm, 7u, "algorithm 7")]
@@ -91,7 +91,7 @@ public class CsvCertificateTests
         Assert.Contains(expected, e.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void PlatformCertificate_UserIdTooLong()
     {
         var bytes = Vectors.Read("hygon/cek.cert");
@@ -102,7 +102,7 @@ public class CsvCertificateTests
         Assert.Contains("254", e.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void UserIdOf254BytesIsAccepted()
     {
         var bytes = Vectors.Read("hygon/cek.cert");
@@ -110,7 +110,7 @@ public class CsvCertificateTests
         Assert.Equal(254, CsvCertificate.Parse(bytes).UserIdBytes.Length);
     }
 
-    [Fact]
+    [VectorFact]
     public void PublicKeyOffTheCurve_IsRejectedWhenUsed()
     {
         var bytes = Vectors.Read("hygon/cek.cert");
@@ -134,7 +134,7 @@ public class CsvCertificateTests
         Assert.Contains("832", e.Message);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(C.Usage, 0x1002u, "usage 0x1002 (Pek)")]
     [InlineData(C.Usage, 0x14u, "usage 0x0014")]
     [InlineData(C.Curve, 1u, "curve id 1")]

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Csv;
+using GuestOwnerProxy.Platform;
 
 namespace GuestOwnerProxy.Crypto.Tests.Csv;
 
@@ -46,7 +47,7 @@ public class CsvChainVerifierTests
         Assert.Contains("0 of them allowed", e.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void AllowedRootThatDidNotCertifyTheHskIsNotUsed()
     {
         var other = new TestCsvChain(2);
@@ -62,7 +63,7 @@ public class CsvChainVerifierTests
         Assert.Equal("HRK->HSK", Broken(Chain.Pdh.ToArray(), Chain.CertChain(), Chain.Trust(hrk: other.Hrk)).Link);
     }
 
-    [Fact]
+    [VectorFact]
     public void RealPinnedHrkAndHskCekVerifyUpToTheCek()
     {
         // Real Hygon HRK + hsk_cek, with a chain whose CEK is the real CEK: everything Hygon signed verifies
@@ -158,7 +159,7 @@ public class CsvChainVerifierTests
             RootCertificates = [Chain.Hrk.ToArray()],
             ExtraRootFingerprints = [Chain.Hrk.Fingerprint],
             // Another chip's hsk_cek, plus files of other sizes/platforms that must be skipped.
-            Intermediates = [other.HskCek(), Vectors.Read("amd/naples/cek.cert"), new byte[10]],
+            Intermediates = [other.HskCek(), SoftwarePlatform.Create(PlatformKind.Sev, new SoftwarePlatformOptions { Seed = SoftwarePlatformSeeds.DevelopmentSeed }).PdhCertificate, new byte[10]],
         };
         var e = Broken(Chain.Pdh.ToArray(), Chain.CertChain(), trust);
         Assert.Equal("hsk_cek", e.Link);

@@ -16,7 +16,7 @@ public class CsvPlatformProfileTests
         Assert.Same(CsvLaunchCrypto.Instance, Profile.Crypto);
     }
 
-    [Fact]
+    [VectorFact]
     public void RecognizesCsvByAlgorithmAndCurve_NotBySize()
     {
         Assert.True(Profile.Recognizes(Vectors.Read("hygon/cek.cert")));

@@ -79,7 +79,7 @@ public class CsvReviewFindingsTests
         Assert.Contains("key exchange", e.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void SimulatorAndRealCertificates_CarryTheAlgorithmTheirUsageNeeds()
     {
         var platform = SoftwareCsvPlatform.Create(new SoftwarePlatformOptions { Seed = "csv review"u8.ToArray() });
@@ -141,7 +141,7 @@ public class CsvReviewFindingsTests
         Assert.Throws<Common.CryptoFormatException>(() => Sm2.FieldToBigEndian(bytes.AsSpan(field, L.FieldSize)));
     }
 
-    [Fact]
+    [VectorFact]
     public void RealHygonCertificates_HaveZeroTails_AndStillParse()
     {
         foreach (var name in (string[])["hygon/hrk.cert", "hygon/hsk.cert"])

@@ -33,7 +33,7 @@ public class CsvVectorTests
         Assert.Equal("134c086221f6f79b1c15f5b9764aa280520fa0e9d4826ab1590677f382150399", Vectors.ToHex(Sm3.Hash(input)));
     }
 
-    [Fact]
+    [VectorFact]
     public void H4_HrkSelfSignature()
     {
         var hrk = CsvCaCertificate.Parse(Vectors.Read("hygon/hrk.cert"), "HRK");
@@ -44,7 +44,7 @@ public class CsvVectorTests
         Assert.False(hrk.VerifySignature(hrk.PublicKey, DefaultSm2Id));
     }
 
-    [Fact]
+    [VectorFact]
     public void H5_HrkSignsHsk()
     {
         var hrk = CsvCaCertificate.Parse(Vectors.Read("hygon/hrk.cert"), "HRK");
@@ -57,7 +57,7 @@ public class CsvVectorTests
         Assert.False(hsk.IsSignedBy(hsk));
     }
 
-    [Fact]
+    [VectorFact]
     public void H6_HskSignsCek_WithTheHskUserIdOnly()
     {
         var hsk = CsvCaCertificate.Parse(Vectors.Read("hygon/hsk.cert"), "HSK");
@@ -72,7 +72,7 @@ public class CsvVectorTests
         Assert.False(cek.VerifySignature(CsvUsage.Oca, hsk.PublicKey, "HYGON-SSD-HSK"u8));
     }
 
-    [Fact]
+    [VectorFact]
     public void H7_ParseCek()
     {
         var cek = CsvCertificate.Parse(Vectors.Read("hygon/cek.cert"), "CEK");
@@ -92,7 +92,7 @@ public class CsvVectorTests
         Assert.Equal(Vectors.Read("hygon/cek.cert")[CsvCertificateLayout.Platform.PublicKeyX], cek.PublicKeyX[31]);
     }
 
-    [Fact]
+    [VectorFact]
     public void H8_FlippingSignedBytesInvalidatesTheSignature()
     {
         var hrkBytes = Vectors.Read("hygon/hrk.cert");

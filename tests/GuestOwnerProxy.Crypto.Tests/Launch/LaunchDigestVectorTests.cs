@@ -19,7 +19,7 @@ public sealed class LaunchDigestVectorTests : IDisposable
         return path;
     }
 
-    [Fact] // S5
+    [VectorFact] // S5
     public void KernelInitrdCmdline()
     {
         var image = new LaunchImage(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), Empty("k"), Empty("i"),
@@ -29,7 +29,7 @@ public sealed class LaunchDigestVectorTests : IDisposable
         Assert.Equal(176, result.HashTable!.Length);
     }
 
-    [Fact] // S6
+    [VectorFact] // S6
     public void KernelOnly()
     {
         var image = new LaunchImage(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), Empty("k"));
@@ -37,7 +37,7 @@ public sealed class LaunchDigestVectorTests : IDisposable
             ToHex(LaunchDigest.Compute(SevLaunchCrypto.Instance, image).Digest));
     }
 
-    [Fact] // S7
+    [VectorFact] // S7
     public void NoKernel()
     {
         var image = new LaunchImage(Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"));
@@ -46,7 +46,7 @@ public sealed class LaunchDigestVectorTests : IDisposable
         Assert.Null(result.HashTable);
     }
 
-    [Fact] // S8
+    [VectorFact] // S8
     public void KernelWithOvmfLackingHashesAreaIsRefused()
     {
         var image = new LaunchImage(Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"), Empty("k"));
@@ -57,7 +57,7 @@ public sealed class LaunchDigestVectorTests : IDisposable
     [Fact]
     public void KernelHashesOffMeasuresOvmfAlone()
     {
-        var ovmf = Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin");
+        var ovmf = DemoImage.Ovmf;
         var withoutTable = LaunchDigest.Compute(CsvLaunchCrypto.Instance, new LaunchImage(ovmf, Empty("k"), KernelHashes: false));
         Assert.Equal(Sm3.Hash(File.ReadAllBytes(ovmf)), withoutTable.Digest);
         Assert.Null(withoutTable.HashTable);
@@ -66,7 +66,7 @@ public sealed class LaunchDigestVectorTests : IDisposable
     [Fact]
     public void CsvDigestIsSm3OverTheSameBytesAsSev()
     {
-        var image = new LaunchImage(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), Empty("k"), Empty("i"), "console=ttyS0 loglevel=7"u8.ToArray());
+        var image = new LaunchImage(DemoImage.Ovmf, Empty("k"), Empty("i"), "console=ttyS0 loglevel=7"u8.ToArray());
         var sev = LaunchDigest.Compute(SevLaunchCrypto.Instance, image);
         var csv = LaunchDigest.Compute(CsvLaunchCrypto.Instance, image);
         var expected = Sm3.Hash([.. File.ReadAllBytes(image.OvmfPath), .. sev.HashTable!]);

@@ -76,7 +76,7 @@ public sealed class LaunchReviewFindingsTests : IDisposable
     {
         if (!File.Exists("/dev/zero"))
             return; // not a Unix system: nothing to check
-        string ovmf = Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin");
+        string ovmf = DemoImage.Ovmf;
         var ex = DigestFails(new LaunchImage(ovmf, KernelPath: "/dev/zero"));
         Assert.Contains("kernel", ex.Message);
         Assert.Contains("/dev/zero", ex.Message);
@@ -105,13 +105,13 @@ public sealed class LaunchReviewFindingsTests : IDisposable
     {
         var ex = DigestFails(new LaunchImage("bad\0path"));
         Assert.Contains("OVMF", ex.Message);
-        ex = DigestFails(new LaunchImage(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), KernelPath: _dir, InitrdPath: null));
+        ex = DigestFails(new LaunchImage(DemoImage.Ovmf, KernelPath: _dir, InitrdPath: null));
         Assert.Contains("kernel", ex.Message);
-        ex = DigestFails(new LaunchImage(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"), KernelPath: Path.Combine(_dir, "missing")));
+        ex = DigestFails(new LaunchImage(DemoImage.Ovmf, KernelPath: Path.Combine(_dir, "missing")));
         Assert.Contains("kernel", ex.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void LaunchDigest_RegularFilesStillGiveVectorS6()
     {
         string kernel = Path.Combine(_dir, "kernel");

@@ -5,7 +5,7 @@ namespace GuestOwnerProxy.Crypto.Tests.Launch;
 
 public class OvmfFooterTests
 {
-    [Fact]
+    [VectorFact]
     public void AmdSevBuildAnnouncesHashesSecretAndResetBlock()
     {
         var footer = OvmfFooter.Read(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"));
@@ -15,14 +15,14 @@ public class OvmfFooterTests
         Assert.Equal(0x80b004u, footer.SevEsResetAddress);
     }
 
-    [Fact]
+    [VectorFact]
     public void OvmfX64HasNoKernelHashesArea()
     {
         var footer = OvmfFooter.Read(Vectors.Path("ovmf/ovmf_OvmfX64_suffix.bin"));
         Assert.Null(footer.KernelHashesArea);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData("more/kata/ovmf_suffix.bin")]
     [InlineData("more/sevctl/OVMF.amdsev.fd_trimmed_edk2-ovmf-20220126gitbb1bba3d77-4.el9")]
     public void OtherPublishedBuildsParse(string file)
@@ -41,7 +41,7 @@ public class OvmfFooterTests
         Assert.False(OvmfFooter.Parse(new byte[10]).HasGuidTable);
     }
 
-    [Fact]
+    [VectorFact]
     public void CorruptEntrySizeIsAFormatError()
     {
         var tail = File.ReadAllBytes(Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin"));

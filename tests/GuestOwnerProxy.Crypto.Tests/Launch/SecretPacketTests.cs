@@ -9,7 +9,7 @@ namespace GuestOwnerProxy.Crypto.Tests.Launch;
 
 public class SecretPacketTests
 {
-    [Fact] // S9
+    [VectorFact] // S9
     public void SevctlSecretVector()
     {
         var table = new SecretTable().Add(KnownGuids.DiskPassphrase, Read("more/sevctl/secret/secret1.txt")).Build();

@@ -14,7 +14,7 @@ public class SecretInjectionTests
     private const string S9Data = "d14ddee4f717bf4516f87e2d48114a39d0987ca135fa3dfc05cd9fb8ed7a9988b223eb16c7b20d7e7fa58188f9e862f5db2ca29c36be9557c20b00ffdb0e5c3c";
     private const string S9Table = "42f5741edd71664d963eef4287ff173b3a000000e5696873f084734992ec06879ce3da0b260000004d592d4c554b532d50415353504852415345000000000000";
 
-    [Fact]
+    [VectorFact]
     public void SevctlPacket_S9_OpensAndParsesLikeTheGuest()
     {
         byte[] plain = OpenS9(Vectors.Hex(S9Header), Vectors.Hex(S9Data), Vectors.Hex(S9Measure));
@@ -26,7 +26,7 @@ public class SecretInjectionTests
         Assert.Equal(Vectors.Read("more/sevctl/secret/secret1.txt"), entry.Data);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData("flags", 0)]
     [InlineData("iv", 4)]
     [InlineData("iv-last", 19)]
@@ -40,7 +40,7 @@ public class SecretInjectionTests
         Assert.True(e.Error == FirmwareError.BadSecretMac, field);
     }
 
-    [Fact]
+    [VectorFact]
     public void SevctlPacket_TamperedDataOrOtherMeasure_IsRejected()
     {
         byte[] data = Vectors.Hex(S9Data);
@@ -57,7 +57,7 @@ public class SecretInjectionTests
             Assert.Throws<FirmwareException>(() => OpenS9(Vectors.Hex(S9Header), Vectors.Hex(S9Data)[..^16], Vectors.Hex(S9Measure))).Error);
     }
 
-    [Fact]
+    [VectorFact]
     public void Packet_WrongHeaderLength_IsRejected()
     {
         var e = Assert.Throws<FirmwareException>(() => OpenS9(Vectors.Hex(S9Header)[..51], Vectors.Hex(S9Data), Vectors.Hex(S9Measure)));

@@ -9,7 +9,7 @@ public class SoftwareCsvPlatformCertificateTests
     private static readonly Lazy<SoftwareCsvPlatform> Platform = new(() =>
         SoftwareCsvPlatform.Create(new SoftwarePlatformOptions { Seed = "csv certificate tests"u8.ToArray() }));
 
-    [Fact]
+    [VectorFact]
     public void OwnReader_VerifiesTheRealHygonChain_H4_H5_H6_H7()
     {
         // Pins the simulator's layout constants and SM2 ID rule against real Hygon certificates.

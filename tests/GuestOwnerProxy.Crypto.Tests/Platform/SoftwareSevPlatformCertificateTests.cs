@@ -11,7 +11,7 @@ public class SoftwareSevPlatformCertificateTests
     internal static readonly Lazy<SoftwareSevPlatform> Platform = new(() =>
         SoftwareSevPlatform.Create(new SoftwarePlatformOptions { Seed = "sev certificate tests"u8.ToArray() }));
 
-    [Fact]
+    [VectorFact]
     public void Checker_VerifiesTheRealNaplesChain_S10()
     {
         byte[] ark = Vectors.Read("amd/builtin/naples/ark.cert");

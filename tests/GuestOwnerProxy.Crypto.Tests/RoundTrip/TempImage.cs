@@ -3,7 +3,7 @@ using GuestOwnerProxy.Crypto.Launch;
 
 namespace GuestOwnerProxy.Crypto.Tests.RoundTrip;
 
-/// <summary>Kernel and initrd files in a fresh temporary directory beside the shared OVMF tail (never copied).</summary>
+/// <summary>Kernel and initrd files in a fresh temporary directory beside the demo OVMF (config/dev/demo).</summary>
 internal sealed class TempImage : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("gop-roundtrip-").FullName;
@@ -17,7 +17,7 @@ internal sealed class TempImage : IDisposable
         File.WriteAllBytes(InitrdPath, random.Bytes(3000));
     }
 
-    public string OvmfPath => Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin");
+    public string OvmfPath => DemoImage.Ovmf;
     public string KernelPath { get; }
     public string InitrdPath { get; }
 

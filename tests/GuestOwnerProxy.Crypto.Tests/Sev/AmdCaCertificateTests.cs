@@ -11,7 +11,7 @@ public class AmdCaCertificateTests
 {
     public static TheoryData<string> Generations => new() { "naples", "rome", "milan", "genoa", "turin" };
 
-    [Theory]
+    [VectorTheory]
     [MemberData(nameof(Generations))]
     public void BuiltinArk_MatchesPin_AndIsSelfSigned(string generation)
     {
@@ -25,7 +25,7 @@ public class AmdCaCertificateTests
         Assert.Equal(generation == "naples" ? 2048 : 4096, ark.ModulusBits);
     }
 
-    [Theory]
+    [VectorTheory]
     [MemberData(nameof(Generations))]
     public void S12_BuiltinAsk_VerifiesUnderItsOwnArkOnly(string generation)
     {
@@ -43,7 +43,7 @@ public class AmdCaCertificateTests
         }
     }
 
-    [Fact]
+    [VectorFact]
     public void S12_NaplesCek_DoesNotVerifyUnderRomeAsk()
     {
         var cek = SevCertificate.Parse(Read("amd/naples/cek.cert"), "CEK");
@@ -53,7 +53,7 @@ public class AmdCaCertificateTests
         Assert.False(SevSignatureVerifier.IsSignedBy(cek, romeAsk));
     }
 
-    [Fact]
+    [VectorFact]
     public void S11_NaplesArkQuirk_BadPlusSignatureIsTheBuiltinArk()
     {
         var body = Read("amd/naples/ark.cert.bad");
@@ -84,7 +84,7 @@ public class AmdCaCertificateTests
         Assert.Contains($"size {size}", ex.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void Parse_SizeNotMatchingModulus_Rejected()
     {
         var data = Read("amd/builtin/naples/ark.cert");
@@ -93,7 +93,7 @@ public class AmdCaCertificateTests
         Assert.Contains("4096-bit", ex.Message);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(AmdCaCertificateLayout.Version, 3u, "version 3")]
     [InlineData(AmdCaCertificateLayout.Usage, 0x1004u, "usage 0x1004")]
     [InlineData(AmdCaCertificateLayout.ModulusBits, 3072u, "modulus size 3072")]
@@ -107,7 +107,7 @@ public class AmdCaCertificateTests
         Assert.Equal("ASK", ex.Certificate);
     }
 
-    [Fact]
+    [VectorFact]
     public void Parse_HygonCaCertificate_IsNotAnAmdCertificate()
     {
         Assert.Throws<InvalidCertificateException>(() => AmdCaCertificate.Parse(Read("hygon/hrk.cert"), "ARK"));
@@ -116,7 +116,7 @@ public class AmdCaCertificateTests
 
     public enum Rejection { NotSelfCertified, BadSignature, InvalidExponent }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(4, Rejection.NotSelfCertified)]      // key id: no longer equal to the certifying id
     [InlineData(20, Rejection.NotSelfCertified)]     // certifying id
     [InlineData(64, Rejection.InvalidExponent)]      // lowest exponent byte: 65537 -> 65536, even
@@ -145,7 +145,7 @@ public class AmdCaCertificateTests
             Read("amd/builtin/rome/ark.cert").AsSpan(AmdCaCertificateLayout.Signature(512), 512))));
     }
 
-    [Fact]
+    [VectorFact]
     public void Ask_WithForeignCertifyingId_NotSignedByArk()
     {
         var data = Read("amd/builtin/milan/ask.cert");

@@ -8,7 +8,7 @@ namespace GuestOwnerProxy.Crypto.Tests.Sev;
 
 public class SevCertificateTests
 {
-    [Theory]
+    [VectorTheory]
     [InlineData("amd/naples/pdh.cert", SevUsage.Pdh, SevAlgorithm.EcdhSha256)]
     [InlineData("amd/naples/pek.cert", SevUsage.Pek, SevAlgorithm.EcdsaSha256)]
     [InlineData("amd/naples/oca.cert", SevUsage.Oca, SevAlgorithm.EcdsaSha256)]
@@ -31,7 +31,7 @@ public class SevCertificateTests
         using var key = ECDsa.Create(cert.GetEcParameters()); // a valid point on P-384
     }
 
-    [Fact]
+    [VectorFact]
     public void Parse_NaplesPek_HasOcaAndCekSignatures()
     {
         var pek = SevCertificate.Parse(Read("amd/naples/pek.cert"), "PEK", SevUsage.Pek);
@@ -45,7 +45,7 @@ public class SevCertificateTests
         Assert.True(pdh.Signatures[1].IsEmpty);
     }
 
-    [Fact]
+    [VectorFact]
     public void Parse_NaplesCek_HasAskRsaSignature()
     {
         var cek = SevCertificate.Parse(Read("amd/naples/cek.cert"), "CEK");
@@ -56,7 +56,7 @@ public class SevCertificateTests
         Assert.Equal(SevAlgorithm.RsaSha384, rome.FindSignature(SevUsage.Ask)!.Algorithm);
     }
 
-    [Fact]
+    [VectorFact]
     public void Detection_BySevAlgorithmAndCurve_NotBySize()
     {
         var csv = Read("hygon/cek.cert");
@@ -79,7 +79,7 @@ public class SevCertificateTests
         Assert.Contains("curve 3", ex.Message);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(0)]
     [InlineData(2083)]
     [InlineData(2085)]
@@ -107,7 +107,7 @@ public class SevCertificateTests
         Assert.Throws<InvalidCertificateException>(() => SevCertificate.Parse(new byte[SevCertificateLayout.Size], "zeros"));
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(SevCertificateLayout.Version, 2u, "version 2")]
     [InlineData(SevCertificateLayout.Usage, 0x1005u, "usage 0x1005")]
     [InlineData(SevCertificateLayout.Algorithm, 0x104u, "algorithm 0x104")]
@@ -123,7 +123,7 @@ public class SevCertificateTests
         Assert.StartsWith("PEK:", ex.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void Parse_KeyComponentBeyondFieldSize_Rejected()
     {
         var data = Read("amd/naples/pek.cert");
@@ -132,7 +132,7 @@ public class SevCertificateTests
         Assert.Contains("public key X", ex.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void Parse_WrongRole_Rejected()
     {
         var ex = Assert.Throws<InvalidCertificateException>(() =>
@@ -140,7 +140,7 @@ public class SevCertificateTests
         Assert.Contains("usage 0x1002 (PEK), expected 0x1003 (PDH)", ex.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void Parse_KeepsOriginalBytes_Immutable()
     {
         var data = Read("amd/naples/oca.cert");

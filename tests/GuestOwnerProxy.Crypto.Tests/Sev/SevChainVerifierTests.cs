@@ -37,7 +37,7 @@ public class SevChainVerifierTests
         return ex;
     }
 
-    [Fact]
+    [VectorFact]
     public void S10_NaplesChain_FromTrustFiles()
     {
         var result = SevChainVerifier.Verify(Read("amd/naples/pdh.cert"), NaplesShortChain(), NaplesTrust());
@@ -50,7 +50,7 @@ public class SevChainVerifierTests
         Assert.Matches("^[0-9a-f]{64}$", result.ChipId);
     }
 
-    [Fact]
+    [VectorFact]
     public void S10_NaplesFullExport_NeedsNoTrustFiles()
     {
         var full = Read("amd/naples/cert_chain_full.bin");
@@ -61,7 +61,7 @@ public class SevChainVerifierTests
         Assert.Equal(ExpectedChipId(Read("amd/naples/cek.cert")), result.ChipId);
     }
 
-    [Fact]
+    [VectorFact]
     public void RomeFullExport_Verifies()
     {
         var full = Read("more/rome/cert_chain_full.bin");
@@ -73,7 +73,7 @@ public class SevChainVerifierTests
         Assert.Equal(ExpectedChipId(Read("more/rome/cek.cert")), result.ChipId);
     }
 
-    [Fact]
+    [VectorFact]
     public void RomeShortChain_WithBuiltinRomeRoots_Verifies()
     {
         byte[] chain = [.. Read("more/rome/pek.cert"), .. Read("more/rome/oca.cert"), .. Read("more/rome/cek.cert")];
@@ -86,7 +86,7 @@ public class SevChainVerifierTests
         Assert.Equal("rome", result.RootName);
     }
 
-    [Fact]
+    [VectorFact]
     public void S11_NaplesArkFromBadPlusSig_Verifies()
     {
         var trust = new PlatformTrust
@@ -97,7 +97,7 @@ public class SevChainVerifierTests
         Assert.Equal("naples", SevChainVerifier.Verify(Read("amd/naples/pdh.cert"), NaplesShortChain(), trust).RootName);
     }
 
-    [Fact]
+    [VectorFact]
     public void UnsignedCek_TakesAskSignedCekFromIntermediates()
     {
         var unsigned = Read("amd/naples/cek.cert");
@@ -111,7 +111,7 @@ public class SevChainVerifierTests
         Assert.Equal(AllLinks, result.VerifiedLinks);
     }
 
-    [Fact]
+    [VectorFact]
     public void SignedCekOfAnotherChip_IsNotUsed()
     {
         var unsigned = Read("more/rome/cek.cert");
@@ -127,7 +127,7 @@ public class SevChainVerifierTests
         Assert.Contains("unsigned", ex.Reason);
     }
 
-    [Fact]
+    [VectorFact]
     public void HygonFilesInTrust_AreIgnored()
     {
         var trust = NaplesTrust(Read("hygon/hsk.cert"), Read("hygon/hsk_cek.cert"), Read("hygon/cek.cert"));
@@ -139,7 +139,7 @@ public class SevChainVerifierTests
         Assert.Equal("naples", SevChainVerifier.Verify(Read("amd/naples/pdh.cert"), NaplesShortChain(), trust).RootName);
     }
 
-    [Fact]
+    [VectorFact]
     public void NoRoot_Rejected()
     {
         var ex = Broken("root", () => SevChainVerifier.Verify(Read("amd/naples/pdh.cert"), NaplesShortChain(),
@@ -147,7 +147,7 @@ public class SevChainVerifierTests
         Assert.Contains("no ARK", ex.Reason);
     }
 
-    [Fact]
+    [VectorFact]
     public void TamperedArkInFullExport_IsNotPinned()
     {
         var full = Read("amd/naples/cert_chain_full.bin");
@@ -199,7 +199,7 @@ public class SevChainVerifierTests
         Assert.Equal(AllLinks, SevChainVerifier.Verify(chain.Pdh, chain.ShortChain(), trust).VerifiedLinks);
     }
 
-    [Fact]
+    [VectorFact]
     public void WrongGenerationAsk_FailsArkToAsk()
     {
         var trust = new PlatformTrust
@@ -210,7 +210,7 @@ public class SevChainVerifierTests
         Broken("ARK->ASK", () => SevChainVerifier.Verify(Read("amd/naples/pdh.cert"), NaplesShortChain(), trust));
     }
 
-    [Fact]
+    [VectorFact]
     public void NaplesCekUnderRomeRoots_FailsAskToCek()
     {
         var trust = new PlatformTrust
@@ -221,7 +221,7 @@ public class SevChainVerifierTests
         Broken("ASK->CEK", () => SevChainVerifier.Verify(Read("amd/naples/pdh.cert"), NaplesShortChain(), trust));
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData("cek", 0x300, "ASK->CEK")]
     [InlineData("cek", 0x06, "ASK->CEK")]
     [InlineData("pek", 0x300, "CEK->PEK")]
@@ -245,7 +245,7 @@ public class SevChainVerifierTests
         Broken(link, () => SevChainVerifier.Verify(files["pdh"], chain, NaplesTrust()));
     }
 
-    [Fact]
+    [VectorFact]
     public void PdhSignedByAnotherPek_Rejected()
     {
         // A real PDH from another machine.
@@ -262,7 +262,7 @@ public class SevChainVerifierTests
         Assert.Equal(AllLinks, SevChainVerifier.Verify(own, chain.FullChain(), trust).VerifiedLinks);
     }
 
-    [Fact]
+    [VectorFact]
     public void ChainInWrongOrder_NamesCertificate()
     {
         byte[] swapped = [.. Read("amd/naples/oca.cert"), .. Read("amd/naples/pek.cert"), .. Read("amd/naples/cek.cert")];
@@ -271,7 +271,7 @@ public class SevChainVerifierTests
         Assert.Equal("PEK", ex.Certificate);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(0)]
     [InlineData(6251)]
     [InlineData(6253)]
@@ -285,14 +285,14 @@ public class SevChainVerifierTests
         Assert.Contains($"size {size}", ex.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void ShortChainWithoutPdh_Rejected()
     {
         var ex = Assert.Throws<InvalidCertificateException>(() => SevChainVerifier.Verify([], NaplesShortChain(), NaplesTrust()));
         Assert.Equal("PDH", ex.Certificate);
     }
 
-    [Fact]
+    [VectorFact]
     public void CsvChain_IsRejectedAsNotSev()
     {
         var csv = Read("hygon/cek.cert");

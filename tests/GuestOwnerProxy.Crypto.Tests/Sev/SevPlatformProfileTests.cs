@@ -16,7 +16,7 @@ public class SevPlatformProfileTests
         Assert.Same(SevLaunchCrypto.Instance, _profile.Crypto);
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData("amd/naples/pdh.cert", true)]
     [InlineData("amd/naples/cek.cert", true)]
     [InlineData("more/rome/pek.cert", true)]
@@ -26,7 +26,7 @@ public class SevPlatformProfileTests
     public void Recognizes_ByAlgorithmAndCurve(string file, bool expected) =>
         Assert.Equal(expected, _profile.Recognizes(Read(file)));
 
-    [Fact]
+    [VectorFact]
     public void SelectPdh_PrefersExplicit_ElseHeadOfFullExport()
     {
         var full = Read("amd/naples/cert_chain_full.bin");
@@ -40,7 +40,7 @@ public class SevPlatformProfileTests
         Assert.Throws<InvalidCertificateException>(() => _profile.SelectPdh(new PlatformEvidence(Read("amd/naples/pek.cert"), shortChain)));
     }
 
-    [Fact]
+    [VectorFact]
     public void VerifyChain_FullExportAndExplicitEvidence()
     {
         var full = Read("more/rome/cert_chain_full.bin");
@@ -59,7 +59,7 @@ public class SevPlatformProfileTests
         Assert.Equal("PEK->PDH", ex.Link);
     }
 
-    [Fact]
+    [VectorFact]
     public void CreateSession_FromSelectedPdh()
     {
         var evidence = new PlatformEvidence([], Read("more/rome/cert_chain_full.bin"));

@@ -17,7 +17,7 @@ public class SevReviewFindingsTests
         return copy;
     }
 
-    [Theory]
+    [VectorTheory]
     [InlineData(new byte[] { 0x00, 0x00, 0x01 }, "0x010000")] // 65536: even
     [InlineData(new byte[] { 0x02 }, "0x02")]
     [InlineData(new byte[] { 0x01 }, "0x01")]                  // e = 1: signatures would be trivial
@@ -30,7 +30,7 @@ public class SevReviewFindingsTests
         Assert.Contains(shown, ex.Message);
     }
 
-    [Fact]
+    [VectorFact]
     public void AmdCa_ExponentOpenSslDislikes_FailsVerificationWithoutThrowing()
     {
         // Odd and >= 3, so it parses, but as wide as (and larger than) the modulus: the RSA import or the verification

@@ -52,7 +52,7 @@ public sealed class LaunchTests
     public async Task Sev_launch_with_kernel_hashes_measures_ovmf_kernel_initrd_and_cmdline()
     {
         var setup = new ServerSetup();
-        var ovmf = Vectors.Path("ovmf/ovmf_AmdSev_suffix.bin");
+        var ovmf = DemoImage.Ovmf;
         var kernel = setup.Directory.Write("images/vmlinuz", Encoding.ASCII.GetBytes("not really a kernel"));
         var initrd = setup.Directory.Write("images/initrd.img", Encoding.ASCII.GetBytes("not really an initrd"));
         var cmdlineFile = setup.Directory.Write("images/cmdline", "console=ttyS0 loglevel=7\n");
