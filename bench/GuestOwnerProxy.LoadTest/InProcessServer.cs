@@ -75,6 +75,9 @@ public sealed class InProcessServer : IAsyncDisposable
                 ["GuestOwnerProxy:KeysetsFile"] = keysetsPath,
                 ["GuestOwnerProxy:KeysFile"] = keysPath,
                 ["GuestOwnerProxy:AuditLog"] = Path.Combine(dir, "audit.jsonl"),
+                // The load client is one host on purpose: measure the broker, not the per-client limits.
+                ["GuestOwnerProxy:RateLimit:PermitsPerSecond"] = "0",
+                ["GuestOwnerProxy:Sessions:MaxPerClient"] = "1000000",
                 ["GuestOwnerProxy:Trust:RootFiles:0"] = hrk,
                 ["GuestOwnerProxy:Trust:RootFiles:1"] = ark,
                 ["GuestOwnerProxy:Trust:IntermediateFiles:0"] = Path.Combine(dev, "csv", "hsk_cek.cert"),

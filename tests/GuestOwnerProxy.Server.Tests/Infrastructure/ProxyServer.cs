@@ -97,6 +97,9 @@ public sealed class ProxyServer : IAsyncDisposable
             ["GuestOwnerProxy:KeysFile"] = dir.Write("keys.json", setup.KeysJson),
             ["GuestOwnerProxy:AuditLog"] = dir.File("audit/audit.jsonl"),
             ["GuestOwnerProxy:ReloadInterval"] = "00:00:00.100",
+            // Tests drive hundreds of launches from one address; the limits have tests of their own (ClientLimitTests).
+            ["GuestOwnerProxy:RateLimit:PermitsPerSecond"] = "0",
+            ["GuestOwnerProxy:Sessions:MaxPerClient"] = "100000",
         };
         if (setup.TrustTestRoots)
         {

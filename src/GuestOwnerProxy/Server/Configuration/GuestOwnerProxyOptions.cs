@@ -77,10 +77,10 @@ public sealed class SessionLimitOptions
 public sealed class RateLimitOptions
 {
     /// <summary>Requests per second a client may sustain; 0 switches rate limiting off.</summary>
-    public int PermitsPerSecond { get; set; } = 50;
+    public int PermitsPerSecond { get; set; } = 200;
 
     /// <summary>Requests a client may send at once after a quiet period (the bucket's size).</summary>
-    public int Burst { get; set; } = 100;
+    public int Burst { get; set; } = 400;
 }
 
 /// <summary>What the operator trusts besides the built-in pinned roots (HRK, AMD ARKs).</summary>

@@ -144,6 +144,8 @@ public static class ServerHost
         builder.Services.AddSingleton<BundleIssuer>();
         builder.Services.AddSingleton<SecretReleaser>();
         builder.Services.AddHostedService<ConfigurationReloadService>();
+        // Rate limits are read at start-up, like the session bounds.
+        builder.Services.AddRateLimiter(limiter => BrokerRateLimiter.Configure(limiter, startup.RateLimit));
 
         configure?.Invoke(builder);
 
@@ -152,6 +154,8 @@ public static class ServerHost
             sp.GetRequiredService<IConfiguration>(), startup, sp.GetRequiredService<ILogger<ServerSettings>>()));
 
         var app = builder.Build();
+        // Throttle first (a flood costs nothing further), then refuse bodies that are not the method's message.
+        app.UseRateLimiter();
         app.UseMiddleware<MalformedRequestGuard>();
         app.MapGrpcService<SetupService>();
         app.MapGrpcService<KeyBroker.KeyBrokerService>();
@@ -171,9 +175,10 @@ public static class ServerHost
         else if (audit is JsonLinesAuditLog file)
             log.LogInformation("Audit log: {AuditLog}", file.Path);
         var settings = app.Services.GetRequiredService<ServerSettings>().Current;
-        log.LogInformation("Guest owner proxy ({Environment}) listening on {Urls}; sessions: TTL {Ttl}, max {MaxSessions}, {MaxAttempts} measurement attempts",
+        log.LogInformation("Guest owner proxy ({Environment}) listening on {Urls}; sessions: TTL {Ttl} (idle {IdleTtl}), max {MaxSessions} / {MaxMemory} MiB / {MaxPerClient} per client, {MaxAttempts} measurement attempts; rate limit {Permits}/s per client (burst {Burst})",
             builder.Environment.EnvironmentName, string.Join(", ", KestrelEndpoints.UrlsOf(settings)),
-            settings.Sessions.Ttl, settings.Sessions.MaxSessions, settings.Sessions.MaxMeasurementAttempts);
+            settings.Sessions.Ttl, settings.Sessions.IdleTtl, settings.Sessions.MaxSessions, settings.Sessions.MaxMemoryMiB,
+            settings.Sessions.MaxPerClient, settings.Sessions.MaxMeasurementAttempts, settings.RateLimit.PermitsPerSecond, settings.RateLimit.Burst);
         return app;
     }
 }

@@ -1,11 +1,7 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Text;
 using Google.Protobuf;
-using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Policy;
-using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 
 namespace GuestOwnerProxy.Server.Services;
@@ -27,39 +23,16 @@ public sealed class MalformedRequestGuard
 
     private readonly RequestDelegate _next;
     private readonly DecisionRecorder _recorder;
-    private readonly IReadOnlyDictionary<string, GuardedMethod> _methods;
-
-    private sealed record GuardedMethod(MessageParser Parser, string MessageName, AuditEvent Event, BrokerProtocol Protocol);
 
     public MalformedRequestGuard(RequestDelegate next, DecisionRecorder recorder)
     {
         _next = next;
         _recorder = recorder;
-        var methods = new Dictionary<string, GuardedMethod>(StringComparer.Ordinal);
-        Add(methods, Protocol.Setup.Setup.Descriptor, BrokerProtocol.Setup);
-        Add(methods, Protocol.KeyBroker.KeyBrokerService.Descriptor, BrokerProtocol.KeyBroker);
-        _methods = methods;
     }
-
-    /// <summary>Every method of both protocols, from the generated descriptors (a new method is guarded by itself).</summary>
-    private static void Add(Dictionary<string, GuardedMethod> methods, Google.Protobuf.Reflection.ServiceDescriptor service, BrokerProtocol protocol)
-    {
-        foreach (var method in service.Methods)
-            methods[$"/{service.FullName}/{method.Name}"] =
-                new GuardedMethod(method.InputType.Parser, method.InputType.Name, EventOf(method.Name), protocol);
-    }
-
-    private static AuditEvent EventOf(string method) => method switch
-    {
-        "GetLaunchBundle" or "GetBundle" => AuditEvent.Bundle,
-        "GetOnlineSecret" => AuditEvent.OnlineSecret,
-        _ => AuditEvent.Secret,
-    };
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!_methods.TryGetValue(context.Request.Path.Value ?? "", out var method)
-            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+        if (BrokerMethods.Of(context) is not { } method)
         {
             await _next(context);
             return;
@@ -71,15 +44,15 @@ public sealed class MalformedRequestGuard
             : Check(body, method);
         if (refusal is not null)
         {
-            _recorder.RefuseAtEdge<object>(method.Event, method.Protocol, PeerOf(context), refusal);
-            WriteTrailersOnly(context.Response, refusal);
+            _recorder.RefuseAtEdge<object>(method.Event, method.Protocol, BrokerMethods.PeerOf(context), refusal);
+            BrokerMethods.WriteTrailersOnly(context.Response, refusal);
             return;
         }
         context.Request.Body = new MemoryStream(body!, writable: false);
         await _next(context);
     }
 
-    private static DenialReason? Check(byte[] body, GuardedMethod method)
+    private static DenialReason? Check(byte[] body, BrokerMethod method)
     {
         string what = $"the body is not a {method.MessageName} message";
         if (body.Length < FrameHeaderSize)
@@ -117,45 +90,5 @@ public sealed class MalformedRequestGuard
             buffer.Write(chunk, 0, read);
         }
         return buffer.ToArray();
-    }
-
-    /// <summary>A gRPC "trailers-only" answer: the status in the response headers and no message.</summary>
-    private static void WriteTrailersOnly(HttpResponse response, DenialReason reason)
-    {
-        var rpc = RpcStatusMapper.ToRpcException(reason);
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/grpc";
-        response.Headers["grpc-status"] = ((int)rpc.StatusCode).ToString(CultureInfo.InvariantCulture);
-        response.Headers["grpc-message"] = PercentEncode(rpc.Status.Detail);
-        foreach (var entry in rpc.Trailers)
-            response.Headers[entry.Key] = entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value;
-    }
-
-    /// <summary>grpc-message is percent-encoded UTF-8 outside printable ASCII (and '%' itself).</summary>
-    private static string PercentEncode(string text)
-    {
-        var result = new StringBuilder(text.Length);
-        foreach (byte b in Encoding.UTF8.GetBytes(text))
-        {
-            if (b is >= 0x20 and <= 0x7e && b != (byte)'%')
-                result.Append((char)b);
-            else
-                result.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
-        }
-        return result.ToString();
-    }
-
-    /// <summary>The peer as gRPC's ServerCallContext.Peer names it, so audit records of both paths agree.</summary>
-    private static string PeerOf(HttpContext context)
-    {
-        var address = context.Connection.RemoteIpAddress;
-        int port = context.Connection.RemotePort;
-        if (address is null)
-            return "unknown";
-        if (address.IsIPv4MappedToIPv6)
-            address = address.MapToIPv4();
-        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"ipv6:[{address}]:{port}"
-            : $"ipv4:{address}:{port}";
     }
 }
