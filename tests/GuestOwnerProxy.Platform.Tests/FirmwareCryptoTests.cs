@@ -6,7 +6,7 @@ using GuestOwnerProxy.Platform;
 using Org.BouncyCastle.Crypto.Engines;
 using Org.BouncyCastle.Crypto.Parameters;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 /// <summary>The simulator's own primitives: pinned to the published vectors, and checked to share no code with
 /// the guest-owner library (a bug there must show up as a firmware refusal, not cancel out).</summary>
@@ -70,7 +70,7 @@ public class FirmwareCryptoTests
     [Fact]
     public void TwoImplementationsAgree_OnRandomInputs()
     {
-        var random = new Csv.SeededRandom(2024);
+        var random = new DeterministicRandomSource("2024"u8, "firmware crypto agreement");
         foreach (int length in (int[])[1, 15, 16, 17, 100, 3072])
         {
             byte[] key = new byte[16], iv = new byte[16], data = new byte[length];

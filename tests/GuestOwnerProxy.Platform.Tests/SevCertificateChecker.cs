@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 /// <summary>
 /// A minimal AMD certificate checker written for these tests with .NET's RSA/ECDsa (the simulator

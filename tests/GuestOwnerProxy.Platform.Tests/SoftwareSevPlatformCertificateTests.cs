@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Platform;
-using static GuestOwnerProxy.Crypto.Tests.Platform.SevCertificateChecker;
+using static GuestOwnerProxy.Platform.Tests.SevCertificateChecker;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 public class SoftwareSevPlatformCertificateTests
 {

@@ -10,7 +10,7 @@ using Org.BouncyCastle.Crypto.Engines;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 /// <summary>
 /// A hand-written guest owner for exercising the simulated firmware, built straight from the specs

@@ -2,7 +2,7 @@ using System.Text;
 using GuestOwnerProxy.Platform.Csv;
 using GuestOwnerProxy.Platform.Sev;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 public class FirmwareKdfTests
 {

@@ -1,7 +1,7 @@
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Platform;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 public class DeterminismTests
 {

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using GuestOwnerProxy.Platform;
 using GuestOwnerProxy.Platform.Csv;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 public class SoftwareCsvPlatformCertificateTests
 {

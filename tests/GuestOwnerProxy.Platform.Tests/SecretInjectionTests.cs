@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using GuestOwnerProxy.Crypto.Sev;
 using GuestOwnerProxy.Platform;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 public class SecretInjectionTests
 {

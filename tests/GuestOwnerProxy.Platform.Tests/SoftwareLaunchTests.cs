@@ -3,7 +3,7 @@ using GuestOwnerProxy.Crypto.Csv;
 using GuestOwnerProxy.Crypto.Sev;
 using GuestOwnerProxy.Platform;
 
-namespace GuestOwnerProxy.Crypto.Tests.Platform;
+namespace GuestOwnerProxy.Platform.Tests;
 
 public class SoftwareLaunchTests
 {
