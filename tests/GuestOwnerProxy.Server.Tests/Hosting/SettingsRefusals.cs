@@ -59,7 +59,7 @@ public static class SettingsRefusals
         new("intermediate-not-a-certificate", d => [$"{S}Trust:IntermediateFiles:0={d}/not-a-cert.pem"],
             d => $"invalid configuration: appsettings GuestOwnerProxy:Trust: IntermediateFiles[0]: file '{d}/not-a-cert.pem' has 24 bytes, not an intermediate certificate file"),
         new("intermediate-is-a-directory", d => [$"{S}Trust:IntermediateFiles:0={d}/a-directory"],
-            d => $"invalid configuration: appsettings GuestOwnerProxy:Trust: IntermediateFiles[0]: '{d}/a-directory' is a directory, not a file"),
+            d => $"invalid configuration: appsettings GuestOwnerProxy:Trust: IntermediateFiles[0]: '{d}/a-directory' is a directory, not a regular file"),
         // A key no setting reads: the binder would ignore it and leave the rule at its default.
         new("unknown-setting", _ => [$"{S}Sessions:MaxSesions=3"],
             _ => "invalid settings: GuestOwnerProxy:Sessions (command line): unknown field \"MaxSesions\": did you mean 'MaxSessions'?"),
