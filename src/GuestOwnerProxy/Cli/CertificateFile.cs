@@ -10,7 +10,7 @@ public static class CertificateFile
 {
     public static IReadOnlyList<CertificateEntry> Read(string command, string option, string path)
     {
-        var bytes = CliFiles.Read(command, option, path);
+        var bytes = CliFiles.Read(command, option, path, FileFormat.Certificates);
         try
         {
             return CertificateSequence.Split(bytes);

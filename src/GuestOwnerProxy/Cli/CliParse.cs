@@ -60,7 +60,7 @@ public static class CliParse
         if (text.StartsWith('@'))
         {
             string path = text[1..];
-            byte[] bytes = CliFiles.Read(command, option, path);
+            byte[] bytes = CliFiles.Read(command, option, path, FileFormat.Key);
             if (bytes.Length == length)
                 return bytes;
             string content;
@@ -118,14 +118,43 @@ public static class CliParse
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }
 
-/// <summary>File access for commands: every failure becomes an exit-2 error naming the option and the file.</summary>
+/// <summary>
+/// What a file argument holds and the most bytes that format can have: the read stops one byte past it, so
+/// /dev/zero, a growing file or a wrong file is refused at once instead of filling memory.
+/// </summary>
+public sealed record FileFormat(string Name, long MaxBytes)
+{
+    /// <summary>Certificates back to back: the largest full export is 11,536 bytes (SEV PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK); 64 KiB leaves room for any concatenation an operator makes.</summary>
+    public static readonly FileFormat Certificates = new("a certificate file", 64 * 1024);
+
+    /// <summary>A TEK/TIK: 16 raw bytes (sevctl's tik.bin) or 32 hex digits with some whitespace around them.</summary>
+    public static readonly FileFormat Key = new("a key file (16 raw bytes or hex text)", 256);
+
+    /// <summary>OVMF, kernel and initrd: no fixed size, but no firmware or boot image comes near 1 GiB.</summary>
+    public static readonly FileFormat BootImage = new("a firmware, kernel or initrd image", 1L << 30);
+
+    /// <summary>A secret payload cannot exceed the secret area it is built for.</summary>
+    public static FileFormat Secret(int areaSize) => new($"a secret for a {areaSize}-byte secret area", areaSize);
+
+    /// <summary>/etc/gop/client.conf: a handful of key=value lines.</summary>
+    public static readonly FileFormat ClientConfig = new("a client config file", 64 * 1024);
+}
+
+/// <summary>
+/// File access for commands: every file argument passes the server loader's check (<see cref="RegularFile"/>: a regular
+/// file, within its format's size), and every failure becomes an exit-2 error naming the option and the file.
+/// </summary>
 public static class CliFiles
 {
-    public static byte[] Read(string command, string option, string path)
+    public static byte[] Read(string command, string option, string path, FileFormat format)
     {
         try
         {
-            return File.ReadAllBytes(path);
+            return RegularFile.ReadAll(path, format.MaxBytes, format.Name);
+        }
+        catch (FileRefusedException ex)
+        {
+            throw new CliUsageException($"gop {command}: {option}: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -133,9 +162,30 @@ public static class CliFiles
         }
     }
 
-    public static void RequireExists(string command, string option, string path)
+    /// <summary>
+    /// For a file another reader opens (the launch digest, the settings loader): it must be a regular file and, when
+    /// <paramref name="format"/> is given, within its size, checked before anything opens it.
+    /// </summary>
+    public static void RequireRegular(string command, string option, string path, FileFormat? format = null)
     {
-        if (!File.Exists(path))
-            throw new CliUsageException($"gop {command}: {option}: file '{path}' does not exist");
+        if (Problem(path, format) is { } problem)
+            throw new CliUsageException($"gop {command}: {option}: {problem}");
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be read as <paramref name="format"/>; null when it can.</summary>
+    public static string? Problem(string path, FileFormat? format = null)
+    {
+        if (RegularFile.Problem(path) is { } problem)
+            return problem;
+        if (format is null)
+            return null;
+        try
+        {
+            return RegularFile.SizeProblem(path, new FileInfo(path).Length, format.MaxBytes, format.Name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot read '{path}': {ex.Message}";
+        }
     }
 }

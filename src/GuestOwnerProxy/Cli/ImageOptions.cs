@@ -29,19 +29,22 @@ public sealed class ImageOptions
 
     public bool Given(ParseResult args) => CliOptions.Given(args, Ovmf);
 
-    /// <summary>The image, with files checked up front so errors name the option and the file.</summary>
+    /// <summary>
+    /// The image, with files checked up front so errors name the option and the file: each must be a regular file of at
+    /// most <see cref="FileFormat.BootImage"/>'s size (the core's digest code refuses other files too, but without the option).
+    /// </summary>
     public LaunchImage Read(string command, ParseResult args)
     {
         string ovmf = CliOptions.Require(command, args, Ovmf);
-        CliFiles.RequireExists(command, Ovmf.Name, ovmf);
+        CliFiles.RequireRegular(command, Ovmf.Name, ovmf, FileFormat.BootImage);
         string? kernel = args.GetValue(Kernel);
         string? initrd = args.GetValue(Initrd);
         string? cmdlineText = args.GetValue(Cmdline);
         string? cmdlineFile = args.GetValue(CmdlineFile);
         if (kernel is not null)
-            CliFiles.RequireExists(command, Kernel.Name, kernel);
+            CliFiles.RequireRegular(command, Kernel.Name, kernel, FileFormat.BootImage);
         if (initrd is not null)
-            CliFiles.RequireExists(command, Initrd.Name, initrd);
+            CliFiles.RequireRegular(command, Initrd.Name, initrd, FileFormat.BootImage);
         if (cmdlineText is not null && cmdlineFile is not null)
             throw new CliUsageException($"gop {command}: give either {Cmdline.Name} or {CmdlineFile.Name}, not both");
         bool noHashes = args.GetValue(NoKernelHashes);
@@ -54,7 +57,7 @@ public sealed class ImageOptions
             cmdline = Encoding.UTF8.GetBytes(cmdlineText);
         else if (cmdlineFile is not null)
         {
-            CliFiles.RequireExists(command, CmdlineFile.Name, cmdlineFile);
+            CliFiles.RequireRegular(command, CmdlineFile.Name, cmdlineFile);
             try
             {
                 cmdline = ImageDigestCache.ReadCmdline(new ImageDefinition("cli", ovmf, kernel, initrd, null, cmdlineFile, null));

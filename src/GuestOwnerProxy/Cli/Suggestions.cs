@@ -1,3 +1,5 @@
+using GuestOwnerProxy.Server.Configuration;
+
 namespace GuestOwnerProxy.Cli;
 
 /// <summary>
@@ -24,26 +26,6 @@ public static class Suggestions
         return close.Count == 0 ? "" : $"; did you mean {string.Join(" or ", close)}?";
     }
 
-    /// <summary>Edit distance with adjacent transpositions (optimal string alignment), case-insensitive.</summary>
-    public static int Distance(string a, string b)
-    {
-        a = a.ToLowerInvariant();
-        b = b.ToLowerInvariant();
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (int i = 0; i <= a.Length; i++)
-            d[i, 0] = i;
-        for (int j = 0; j <= b.Length; j++)
-            d[0, j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-            }
-        }
-        return d[a.Length, b.Length];
-    }
+    /// <summary>The distance the configuration's suggestions use (<see cref="ClosestName.Distance"/>), so "--no_kernel_hashes" finds "--no-kernel-hashes" too.</summary>
+    public static int Distance(string a, string b) => ClosestName.Distance(a, b);
 }

@@ -210,9 +210,13 @@ public sealed class ConfigurationValidationTests : IDisposable
     }
 
     [Fact]
-    public void Unknown_fields_are_warnings_not_errors()
+    public void Unknown_field_is_an_error_naming_the_closest_field()
     {
-        var result = Load(Keyset(", \"allowed_digest\": []"));
-        Assert.Contains(result.Warnings, w => w.Contains("unknown field 'allowed_digest'"));
+        // Used to be a warning: the keyset loaded with its digest restriction silently missing.
+        var ex = Fails(Keyset(", \"allowed_digest\": []"));
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("KS", error.Keyset);
+        Assert.Null(error.Field);
+        Assert.Equal("unknown field \"allowed_digest\": did you mean 'allowed_digests'?", error.Message);
     }
 }

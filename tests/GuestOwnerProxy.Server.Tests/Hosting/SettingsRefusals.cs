@@ -59,7 +59,16 @@ public static class SettingsRefusals
         new("intermediate-not-a-certificate", d => [$"{S}Trust:IntermediateFiles:0={d}/not-a-cert.pem"],
             d => $"invalid configuration: appsettings GuestOwnerProxy:Trust: IntermediateFiles[0]: file '{d}/not-a-cert.pem' has 24 bytes, not an intermediate certificate file"),
         new("intermediate-is-a-directory", d => [$"{S}Trust:IntermediateFiles:0={d}/a-directory"],
-            d => $"invalid configuration: appsettings GuestOwnerProxy:Trust: IntermediateFiles[0]: '{d}/a-directory' is a directory, not a file"),
+            d => $"invalid configuration: appsettings GuestOwnerProxy:Trust: IntermediateFiles[0]: '{d}/a-directory' is a directory, not a regular file"),
+        // A key no setting reads: the binder would ignore it and leave the rule at its default.
+        new("unknown-setting", _ => [$"{S}Sessions:MaxSesions=3"],
+            _ => "invalid settings: GuestOwnerProxy:Sessions (command line): unknown field \"MaxSesions\": did you mean 'MaxSessions'?"),
+        new("unknown-trust-setting", d => [$"{S}Trust:Intermediate_Files:0={d}/plain-file"],
+            _ => "invalid settings: GuestOwnerProxy:Trust (command line): unknown field \"Intermediate_Files\": did you mean 'IntermediateFiles'?"),
+        new("unknown-setting-far-from-any", _ => [$"{S}Colour=blue"],
+            _ => "invalid settings: GuestOwnerProxy (command line): unknown field \"Colour\" (known: KeysetsFile, KeysFile, "),
+        new("value-given-as-a-section", _ => [$"{S}Port:Value=1"],
+            _ => "invalid settings: GuestOwnerProxy:Port (command line): unknown field \"Value\" (GuestOwnerProxy:Port is a single value, not a section)"),
     ];
 
     public static IEnumerable<object[]> Names => All.Select(c => new object[] { c.Name });

@@ -93,11 +93,14 @@ public sealed class ClientDefaults
         string[] lines;
         try
         {
-            lines = File.ReadAllLines(path);
+            var bytes = RegularFile.ReadAll(path, FileFormat.ClientConfig.MaxBytes, FileFormat.ClientConfig.Name);
+            lines = new StreamReader(new MemoryStream(bytes)).ReadToEnd().ReplaceLineEndings("\n").Split('\n');
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new CliUsageException($"gop {_command}: client config '{path}' ({ConfigVariable}): cannot read: {ex.Message}", ex);
+            throw new CliUsageException(ex is FileRefusedException
+                ? $"gop {_command}: client config ({ConfigVariable}): {ex.Message}"
+                : $"gop {_command}: client config '{path}' ({ConfigVariable}): cannot read: {ex.Message}", ex);
         }
         for (int i = 0; i < lines.Length; i++)
         {

@@ -197,7 +197,7 @@ public sealed class CheckConfigCommand : CliCommand
         IConfigurationBuilder sourcesOf = configuration;
         if (args.GetValue(_appSettings) is { } extra)
         {
-            CliFiles.RequireExists(Name, "--appsettings", extra);
+            CliFiles.RequireRegular(Name, "--appsettings", extra);
             var file = new JsonConfigurationSource { Path = Path.GetFullPath(extra), Optional = false, ReloadOnChange = false };
             file.ResolveFileProvider();
             // Over the appsettings files, under environment variables and the command line.
@@ -253,7 +253,8 @@ public sealed class CheckConfigCommand : CliCommand
     {
         try
         {
-            return Hex(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+            // The loader accepted the file a moment ago; the same bounded read guards against it changing since.
+            return Hex(System.Security.Cryptography.SHA256.HashData(RegularFile.ReadAll(path, FileFormat.Certificates.MaxBytes, FileFormat.Certificates.Name)));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Text;
 using Grpc.Core;
 using GuestOwnerProxy.Cli.Client;
+using GuestOwnerProxy.Crypto.Common;
 
 namespace GuestOwnerProxy.Cli.Commands;
 
@@ -189,11 +190,12 @@ public sealed class ClientCommand : CliCommand
     {
         try
         {
-            return File.ReadAllBytes(file);
+            return RegularFile.ReadAll(file, FileFormat.Certificates.MaxBytes, FileFormat.Certificates.Name);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            // Same first words as gop-client.py ("Error: Failed to open <file>"), plus the reason.
+            // Same first words as gop-client.py ("Error: Failed to open <file>"), plus the reason (for a device or
+            // FIFO the shared file check's: "'/dev/zero' is a character device, not a regular file").
             throw new CliUsageException($"Failed to open {file} ({option}): {ex.Message}", ex);
         }
     }

@@ -56,7 +56,7 @@ public sealed class SecretBuildCommand : CliCommand
                 if (colon <= 0 || colon == spec.Length - 1)
                     throw CliParse.Bad(Name, "--secret", $"'{spec}' is not GUID:FILE");
                 var guid = CliParse.Guid(Name, "--secret", spec[..colon]);
-                var data = CliFiles.Read(Name, "--secret", spec[(colon + 1)..]);
+                var data = CliFiles.Read(Name, "--secret", spec[(colon + 1)..], FileFormat.Secret(areaSize));
                 try
                 {
                     table.Add(guid, data);

@@ -15,6 +15,8 @@ public enum FileKindResult
 /// What a configured path is, so the loader never opens a FIFO (blocks until a writer appears) or a
 /// device (/dev/zero never ends). The file type comes from the crypto core's statx probe; where the kernel
 /// cannot be asked, every existing non-directory counts as regular and the bounded reads are the guard.
+/// The refusal itself (<see cref="Problem"/>) is the core's <see cref="RegularFile"/>, which every CLI file argument
+/// passes too, so the server and the CLI refuse the same files in the same words.
 /// </summary>
 public static class FileKind
 {
@@ -32,12 +34,6 @@ public static class FileKind
         };
     }
 
-    /// <summary>Null when <paramref name="path"/> is a regular file, otherwise why it cannot be used.</summary>
-    public static string? Problem(string path) => Of(path) switch
-    {
-        FileKindResult.Regular => null,
-        FileKindResult.Missing => $"file '{path}' does not exist",
-        FileKindResult.Directory => $"'{path}' is a directory, not a file",
-        _ => $"'{path}' is not a regular file (a FIFO, socket or device; reading it could block or never end)",
-    };
+    /// <summary>Null when <paramref name="path"/> is a regular file, otherwise why it cannot be used, in the words the CLI uses too.</summary>
+    public static string? Problem(string path) => RegularFile.Problem(path);
 }

@@ -14,7 +14,7 @@ public sealed record SettingsReadResult(GuestOwnerProxyOptions? Options, string?
 }
 
 /// <summary>
-/// Reads the <c>GuestOwnerProxy</c> section: binds it and applies <see cref="GuestOwnerProxyOptionsValidator"/>.
+/// Reads the <c>GuestOwnerProxy</c> section: refuses keys no setting reads (<see cref="SettingNames"/>), binds it and applies <see cref="GuestOwnerProxyOptionsValidator"/>.
 /// The one way settings are read: at server start (ServerHost), on every settings change (<see cref="ServerSettings"/>)
 /// and by <c>gop check-config</c>, so all three accept and refuse the same settings with the same message.
 /// </summary>
@@ -24,6 +24,9 @@ public static class GuestOwnerProxySettings
 
     public static SettingsReadResult Read(IConfiguration configuration)
     {
+        // Before binding: the binder ignores a key no setting reads, so a misspelt setting would silently stay at its default.
+        if (SettingNames.UnknownFields(configuration) is { Count: > 0 } unknown)
+            return new SettingsReadResult(null, "invalid settings: " + string.Join("; ", unknown));
         GuestOwnerProxyOptions options;
         try
         {

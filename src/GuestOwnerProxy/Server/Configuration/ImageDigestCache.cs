@@ -48,6 +48,9 @@ public sealed class ImageDigestCache
         }
     }
 
+    /// <summary>Far above any kernel's command line limit (COMMAND_LINE_SIZE is 2048 on x86), so only a wrong file reaches it.</summary>
+    public const int MaxCmdlineFileSize = 64 * 1024;
+
     /// <summary>
     /// The command line as QEMU sees it. A cmdline file conventionally ends with one newline that is not
     /// part of the <c>-append</c> string (Hygon's helper drops the last byte), so exactly one trailing
@@ -62,7 +65,11 @@ public sealed class ImageDigestCache
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(image.CmdlineFile);
+            bytes = RegularFile.ReadAll(image.CmdlineFile, MaxCmdlineFileSize, "a kernel command line file");
+        }
+        catch (FileRefusedException ex)
+        {
+            throw new CryptoFormatException($"cmdline file: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -93,9 +93,9 @@ public sealed record ImageDefinition(
     /// <summary>The files with the keysets.json field that names them.</summary>
     public IEnumerable<(string Field, string Path)> NamedFiles()
     {
-        yield return ("ovmf", OvmfPath);
-        if (KernelPath is not null) yield return ("kernel", KernelPath);
-        if (InitrdPath is not null) yield return ("initrd", InitrdPath);
-        if (CmdlineFile is not null) yield return ("cmdline_file", CmdlineFile);
+        yield return (KeysetFileParser.ImageOvmf, OvmfPath);
+        if (KernelPath is not null) yield return (KeysetFileParser.ImageKernel, KernelPath);
+        if (InitrdPath is not null) yield return (KeysetFileParser.ImageInitrd, InitrdPath);
+        if (CmdlineFile is not null) yield return (KeysetFileParser.ImageCmdlineFile, CmdlineFile);
     }
 }

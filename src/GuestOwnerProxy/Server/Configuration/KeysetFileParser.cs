@@ -24,14 +24,24 @@ public static class KeysetFileParser
     public const string AllowedChips = "allowed-chips";
     public const string SecretGuid = "secret-guid";
 
-    private static readonly HashSet<string> KnownFields =
+    // The fields of one allowed_images entry.
+    public const string ImageName = "name";
+    public const string ImageOvmf = "ovmf";
+    public const string ImageKernel = "kernel";
+    public const string ImageInitrd = "initrd";
+    public const string ImageCmdline = "cmdline";
+    public const string ImageCmdlineFile = "cmdline_file";
+    public const string ImageKernelHashes = "kernel_hashes";
+
+    /// <summary>Every keyset field, in the order suggestions prefer on a tie. Any other field is an error: a typo must never switch a rule off.</summary>
+    public static readonly IReadOnlyList<string> KnownFields =
     [
         AllowedDigests, AllowedImages, AllowedKeys, AllowedPolicies, MinApiMajor, MinApiMinor,
         AllowedBuildIds, MinBuildId, Platform, MeasurementVariants, AllowedChips, SecretGuid,
     ];
 
-    private static readonly HashSet<string> KnownImageFields =
-        ["name", "ovmf", "kernel", "initrd", "cmdline", "cmdline_file", "kernel_hashes"];
+    public static readonly IReadOnlyList<string> KnownImageFields =
+        [ImageName, ImageOvmf, ImageKernel, ImageInitrd, ImageCmdline, ImageCmdlineFile, ImageKernelHashes];
 
     public static IReadOnlyList<KeysetDefinition> Parse(
         string file, string text, List<ConfigurationError> errors, List<string> warnings)
@@ -83,8 +93,7 @@ public static class KeysetFileParser
     {
         var r = new JsonFieldReader(file, id, element, errors);
         r.RejectDuplicateFields();
-        foreach (var name in r.FieldNames().Where(n => !KnownFields.Contains(n)).Distinct())
-            warnings.Add($"{file}: keyset '{id}': unknown field '{name}' ignored (known: {string.Join(", ", KnownFields)})");
+        RejectUnknownFields(r, KnownFields);
 
         var digests = new List<DigestCandidate>();
         foreach (var (value, field) in r.StringArray(AllowedDigests) ?? [])
@@ -209,25 +218,24 @@ public static class KeysetFileParser
     {
         var r = new JsonFieldReader(file, keyset, element, errors, field + ".");
         r.RejectDuplicateFields();
-        foreach (var name in r.FieldNames().Where(n => !KnownImageFields.Contains(n)).Distinct())
-            warnings.Add($"{file}: keyset '{keyset}': {field}: unknown field '{name}' ignored");
+        RejectUnknownFields(r, KnownImageFields);
 
         int before = errors.Count;
-        var name0 = r.String("name", required: true);
+        var name0 = r.String(ImageName, required: true);
         if (name0 is { Length: 0 })
-            r.Error("name", "must not be empty");
-        var ovmf = r.String("ovmf", required: true);
-        var kernel = r.String("kernel");
-        var initrd = r.String("initrd");
-        var cmdline = r.String("cmdline");
-        var cmdlineFile = r.String("cmdline_file");
-        var kernelHashes = r.Bool("kernel_hashes");
+            r.Error(ImageName, "must not be empty");
+        var ovmf = r.String(ImageOvmf, required: true);
+        var kernel = r.String(ImageKernel);
+        var initrd = r.String(ImageInitrd);
+        var cmdline = r.String(ImageCmdline);
+        var cmdlineFile = r.String(ImageCmdlineFile);
+        var kernelHashes = r.Bool(ImageKernelHashes);
         if (cmdline is not null && cmdlineFile is not null)
-            r.Error("cmdline_file", "give either cmdline or cmdline_file, not both");
+            r.Error(ImageCmdlineFile, "give either cmdline or cmdline_file, not both");
         if (kernelHashes == true && kernel is null)
-            r.Error("kernel_hashes", "is true but no kernel is given");
+            r.Error(ImageKernelHashes, "is true but no kernel is given");
         if (kernel is null && (initrd is not null || cmdline is not null || cmdlineFile is not null) && kernelHashes != false)
-            r.Error("kernel", "initrd/cmdline are only measured together with a kernel");
+            r.Error(ImageKernel, "initrd/cmdline are only measured together with a kernel");
         if (errors.Count != before || name0 is null || ovmf is null)
             return null;
 
@@ -239,6 +247,21 @@ public static class KeysetFileParser
             cmdline,
             cmdlineFile is null ? null : Resolve(baseDirectory, cmdlineFile),
             kernelHashes);
+    }
+
+    /// <summary>
+    /// A field that is not known is an error naming the closest known one: the host is untrusted and the operator's
+    /// "allowed_chips" for "allowed-chips" would otherwise silently switch chip pinning off. Field names are exact
+    /// (JSON lookups are case-sensitive), but the suggestion ignores case and '_' versus '-'.
+    /// </summary>
+    private static void RejectUnknownFields(JsonFieldReader r, IReadOnlyList<string> known)
+    {
+        foreach (var name in r.FieldNames().Where(n => !known.Contains(n)).Distinct())
+        {
+            r.Error(null, ClosestName.For(name, known) is { } meant
+                ? $"unknown field \"{name}\": did you mean '{meant}'?"
+                : $"unknown field \"{name}\" (known: {string.Join(", ", known)})");
+        }
     }
 
     private static string Resolve(string baseDirectory, string path) =>
