@@ -28,8 +28,8 @@ public sealed class QuickStartTests : IDisposable
     [Fact]
     public void SimulatedLaunchesSucceedAgainstTheShippedDevelopmentServer()
     {
-        int port = FreePort();
-        using var server = StartServer(port, "Development");
+        using var server = StartServer("Development");
+        int port = server.Port;
         string demo(string f) => Path.Combine("config", "dev", "demo", f);
 
         var csv = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "csv", "--ovmf", demo("OVMF.fd"));
@@ -52,10 +52,9 @@ public sealed class QuickStartTests : IDisposable
     {
         // Even with the simulator's intermediates and root file configured, Production does not accept its root:
         // only a pin or an ExtraRootFingerprints entry makes a root trusted.
-        int port = FreePort();
-        using var server = StartServer(port, "Production",
+        using var server = StartServer("Production",
             "--GuestOwnerProxy:Trust:IntermediateFiles:0=config/dev/csv/hsk_cek.cert", "--GuestOwnerProxy:Trust:RootFiles:0=config/dev/csv/hrk.cert");
-        var result = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "csv",
+        var result = Gop.RunIn(RepoRoot, "simulate", "--server", server.Address, "--platform", "csv",
             "--ovmf", Path.Combine("config", "dev", "demo", "OVMF.fd"));
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("GRPC Error: CERTIFICATE CHAIN INVALID: certificate chain broken at root: ", result.Stderr);
@@ -95,12 +94,9 @@ public sealed class QuickStartTests : IDisposable
         }
     }
 
-    private RunningServer StartServer(int port, string environment, params string[] settings)
-    {
-        var process = Gop.Start(RepoRoot, ["-p", port.ToString(), "--environment", environment,
+    private GopServer StartServer(string environment, params string[] settings) =>
+        GopServer.Start(RepoRoot, ["--environment", environment,
             "--GuestOwnerProxy:ListenAddress=127.0.0.1", $"--GuestOwnerProxy:AuditLog={_audit}", .. settings]);
-        return new RunningServer(process, port);
-    }
 
     private static string FindRepoRoot()
     {
@@ -110,60 +106,5 @@ public sealed class QuickStartTests : IDisposable
                 return dir.FullName;
         }
         throw new DirectoryNotFoundException("repository root (GuestOwnerProxy.sln) not found above the test assembly");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private sealed class RunningServer : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _log = new();
-
-        public RunningServer(Process process, int port)
-        {
-            _process = process;
-            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                if (_process.HasExited)
-                    throw new InvalidOperationException($"server exited with {_process.ExitCode}:\n{Log}");
-                try
-                {
-                    using var client = new TcpClient();
-                    client.Connect(IPAddress.Loopback, port);
-                    return;
-                }
-                catch (SocketException) when (DateTime.UtcNow < deadline)
-                {
-                    Thread.Sleep(200);
-                }
-            }
-        }
-
-        public string Log
-        {
-            get { lock (_log) return _log.ToString(); }
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-            _process.Dispose();
-        }
     }
 }

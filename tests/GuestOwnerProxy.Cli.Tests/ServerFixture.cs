@@ -22,8 +22,7 @@ public sealed class ServerFixture : IDisposable
     public const string GuidKeysetGuid = "4c2eb361-7d9b-4cc3-8081-127c90d3d294";
 
     private readonly TempDir _dir = new();
-    private readonly Process _server;
-    private readonly StringBuilder _log = new();
+    private readonly GopServer _server;
 
     public ServerFixture()
     {
@@ -56,10 +55,9 @@ public sealed class ServerFixture : IDisposable
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        Port = FreePort();
         string P(PlatformKind k, string f) => System.IO.Path.Combine(PlatformDir(k), f);
-        _server = Gop.Start(_dir.Path,
-            "serve", "-p", Port.ToString(), "-c", keysets, "-k", keys,
+        _server = GopServer.Start(_dir.Path,
+            "-c", keysets, "-k", keys,
             "--environment", "Production",
             "--GuestOwnerProxy:ListenAddress=127.0.0.1",
             $"--GuestOwnerProxy:AuditLog={_dir.File("audit.jsonl")}",
@@ -70,15 +68,10 @@ public sealed class ServerFixture : IDisposable
             $"--GuestOwnerProxy:Trust:ExtraRootFingerprints:1={Sev.RootFingerprint}",
             $"--GuestOwnerProxy:Trust:IntermediateFiles:0={P(PlatformKind.Csv, "hsk_cek.cert")}",
             $"--GuestOwnerProxy:Trust:IntermediateFiles:1={P(PlatformKind.Sev, "ask.cert")}");
-        _server.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-        _server.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-        WaitUntilListening();
     }
 
-    public int Port { get; }
-    public string Address => $"127.0.0.1:{Port}";
+    public int Port => _server.Port;
+    public string Address => _server.Address;
     public string Ovmf { get; }
     public ISoftwarePlatform Csv { get; }
     public ISoftwarePlatform Sev { get; }
@@ -88,54 +81,16 @@ public sealed class ServerFixture : IDisposable
     /// <summary>pdh.cert, cert_chain.cert, ... of the simulated host.</summary>
     public string PlatformDir(PlatformKind kind) => System.IO.Path.Combine(_dir.Path, kind == PlatformKind.Csv ? "csv" : "sev");
 
-    public string Log
-    {
-        get { lock (_log) return _log.ToString(); }
-    }
-
-    private void WaitUntilListening()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_server.HasExited)
-                throw new InvalidOperationException($"gop serve exited with {_server.ExitCode}:\n{Log}");
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(200);
-            }
-        }
-        throw new TimeoutException($"gop serve did not listen on {Port} within 60 s:\n{Log}");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public string Log => _server.Log;
 
     public void Dispose()
     {
         try
         {
-            if (!_server.HasExited)
-            {
-                _server.Kill(entireProcessTree: true);
-                _server.WaitForExit(10_000);
-            }
+            _server.Dispose();
         }
         finally
         {
-            _server.Dispose();
             _dir.Dispose();
         }
     }

@@ -123,39 +123,6 @@ public class CsvRoundTripTests(ITestOutputHelper output)
         throw new Xunit.Sdk.XunitException($"no session among {Limit} labels has the wanted leading zero byte");
     }
 
-    /// <summary>The file-based digest path: a real AmdSev OVMF tail with kernel, initrd and cmdline measured.</summary>
-    [Fact]
-    public void LaunchImageWithKernelHashes_RoundTrips()
-    {
-        using var files = new TempImage();
-        var image = files.Image(kernelHashes: true);
-        var platform = SimulatedPlatforms.CsvDefault;
-        var pdh = VerifiedPdh(platform);
-        var random = new RoundTripRandom("csv/launch-image");
-        var digest = LaunchDigest.Compute(Profile.Crypto, image);
-        Assert.NotNull(digest.HashTable);
-
-        const uint policy = 0x00010001;
-        using var session = Profile.CreateSession(pdh, policy, random);
-        using var launch = platform.LaunchStart(session.GodhCertificate, session.SessionBlob, policy);
-        launch.UpdateData(File.ReadAllBytes(image.OvmfPath));
-        launch.UpdateData(digest.HashTable);
-        byte[] measurement = launch.Measure();
-        var noHashes = LaunchDigest.Compute(Profile.Crypto, image with { KernelHashes = false });
-
-        var match = MeasurementVerifier.Verify(Profile.Crypto, session.Tik, measurement, Parameters(platform.Version, policy),
-            [new DigestCandidate("without hashes", noHashes.Digest), new DigestCandidate("with hashes", digest.Digest)],
-            MeasurementFormulas.DefaultsFor(Profile.Kind));
-        Assert.NotNull(match);
-        Assert.Equal("with hashes", match.CandidateName);
-        Assert.Equal(MeasurementFormula.CsvNoBuild, match.Formula);
-
-        var table = new SecretTable().Add(KnownGuids.KeysetBundle, """{"key1":"c2VjcmV0"}"""u8).Add(KnownGuids.DiskPassphrase, "luks"u8);
-        var packet = SecretPacket.Create(Profile.Crypto, session.Tek, session.Tik, match.Measure,
-            table.Build(digest.Footer.SecretArea is { } area ? (int)area.Size : SecretTable.DefaultAreaSize), random);
-        AssertDelivered(table, launch.InjectSecret(packet.Header, packet.Data));
-    }
-
     internal static byte[] VerifiedPdh(SoftwareCsvPlatform platform)
     {
         var evidence = EvidenceOf(platform);

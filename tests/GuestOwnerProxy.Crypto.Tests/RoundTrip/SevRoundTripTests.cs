@@ -43,32 +43,6 @@ public class SevRoundTripTests
         WithContext(random, () => LaunchRoundTrip.Run(Profile, platform, Profile.SelectPdh(evidence), random));
     }
 
-    [Fact]
-    public void LaunchImageWithKernelHashes_RoundTrips()
-    {
-        using var files = new TempImage();
-        var image = files.Image(kernelHashes: true);
-        var platform = SimulatedPlatforms.Sev;
-        var pdh = VerifiedPdh(platform);
-        var random = new RoundTripRandom("sev/launch-image");
-        var digest = LaunchDigest.Compute(Profile.Crypto, image);
-        Assert.NotNull(digest.HashTable);
-
-        const uint policy = 0x00000005;
-        using var session = Profile.CreateSession(pdh, policy, random);
-        using var launch = platform.LaunchStart(session.GodhCertificate, session.SessionBlob, policy);
-        launch.UpdateData(File.ReadAllBytes(image.OvmfPath));
-        launch.UpdateData(digest.HashTable);
-        byte[] measurement = launch.Measure();
-
-        var match = MeasurementVerifier.Verify(Profile.Crypto, session.Tik, measurement, Parameters(platform.Version, policy),
-            [new DigestCandidate("with hashes", digest.Digest)], [MeasurementFormula.Sev]);
-        Assert.NotNull(match);
-        var table = new SecretTable().Add(KnownGuids.KeysetBundle, """{"key1":"c2VjcmV0"}"""u8);
-        var packet = SecretPacket.Create(Profile.Crypto, session.Tek, session.Tik, match.Measure, table.Build(), random);
-        AssertDelivered(table, launch.InjectSecret(packet.Header, packet.Data));
-    }
-
     internal static byte[] VerifiedPdh(ISoftwarePlatform platform)
     {
         var evidence = EvidenceOf(platform);

@@ -5,7 +5,7 @@ using GuestOwnerProxy.Server.Sessions;
 
 namespace GuestOwnerProxy.Server.Tests.Configuration;
 
-/// <summary>Review finding 7: out-of-range minors are reported as minors, in the original check order.</summary>
+/// <summary>Out-of-range minors are reported as minors, in the original check order.</summary>
 public sealed class KeysetPolicyOrderTests
 {
     private static readonly KeysetDefinition Keyset = new()

@@ -5,7 +5,7 @@ using Serilog.Events;
 
 namespace GuestOwnerProxy.Server.Tests.EndToEnd;
 
-/// <summary>Review finding 6: a failing audit log never changes a decision; the failure is logged at Error.</summary>
+/// <summary>A failing audit log never changes a decision; the failure is logged at Error.</summary>
 public sealed class AuditFailureTests
 {
     private sealed class BrokenAuditLog : IAuditLog

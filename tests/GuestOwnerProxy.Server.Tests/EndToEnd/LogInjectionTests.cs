@@ -5,7 +5,7 @@ using GuestOwnerProxy.Server.Tests.KeyBroker;
 
 namespace GuestOwnerProxy.Server.Tests.EndToEnd;
 
-/// <summary>Review finding 10: client-supplied strings cannot forge log lines or flood the log.</summary>
+/// <summary>Client-supplied strings cannot forge log lines or flood the log.</summary>
 public sealed class LogInjectionTests
 {
     private const string Forged = "[2030-01-01 00:00:00.000 +00:00 INF] GuestOwnerProxy: Secret released";

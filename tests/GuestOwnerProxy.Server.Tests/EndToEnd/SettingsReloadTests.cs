@@ -7,7 +7,7 @@ using Serilog.Events;
 
 namespace GuestOwnerProxy.Server.Tests.EndToEnd;
 
-/// <summary>Review findings 2 and 12: an appsettings edit that does not bind or validate never becomes current.</summary>
+/// <summary>An appsettings edit that does not bind or validate never becomes current.</summary>
 public sealed class SettingsReloadTests
 {
     private static void Change(ProxyServer server, string key, string value)

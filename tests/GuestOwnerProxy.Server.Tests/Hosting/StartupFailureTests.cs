@@ -4,7 +4,7 @@ using GuestOwnerProxy.Tests.Settings;
 
 namespace GuestOwnerProxy.Server.Tests.Hosting;
 
-/// <summary>Review finding 3: bad start-up settings are one line on stderr and exit 2, never an unhandled exception (134).</summary>
+/// <summary>Bad start-up settings are one line on stderr and exit 2, never an unhandled exception (134).</summary>
 public sealed class StartupFailureTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

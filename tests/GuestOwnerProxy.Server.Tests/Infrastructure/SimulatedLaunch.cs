@@ -9,22 +9,12 @@ using Grpc.Core;
 namespace GuestOwnerProxy.Server.Tests.Infrastructure;
 
 /// <summary>One kata launch driven the way kata and QEMU would, with the simulated firmware.</summary>
-public sealed class SimulatedLaunch : IDisposable
+public sealed class SimulatedLaunch : FirmwareLaunch
 {
-    private SimulatedLaunch(ISoftwarePlatform platform, BundleResponse bundle, ISoftwareLaunch launch, byte[] measurement, uint policy)
-    {
-        Platform = platform;
-        Bundle = bundle;
-        Launch = launch;
-        Measurement = measurement;
-        Policy = policy;
-    }
+    private SimulatedLaunch(ISoftwarePlatform platform, BundleResponse bundle, ISoftwareLaunch launch, uint policy)
+        : base(platform, launch, policy) => Bundle = bundle;
 
-    public ISoftwarePlatform Platform { get; }
     public BundleResponse Bundle { get; }
-    public ISoftwareLaunch Launch { get; }
-    public byte[] Measurement { get; }
-    public uint Policy { get; }
     public int ConnectionId => Bundle.ConnectionId;
 
     public static BundleRequest BundleRequestFor(ISoftwarePlatform platform, uint policy = 0) => new()
@@ -39,13 +29,8 @@ public sealed class SimulatedLaunch : IDisposable
         Setup.SetupClient client, ISoftwarePlatform platform, IEnumerable<byte[]> data, uint policy = 0, BundleRequest? request = null)
     {
         var bundle = await client.GetLaunchBundleAsync(request ?? BundleRequestFor(platform, policy));
-        var godh = Decode(platform.Kind, bundle.GuestOwnerPublicKey);
-        var blob = Decode(platform.Kind, bundle.LaunchBlob);
-        var launch = platform.LaunchStart(godh, blob, policy);
-        foreach (var part in data)
-            launch.UpdateData(part);
-        var measurement = launch.Measure();
-        return new SimulatedLaunch(platform, bundle, launch, measurement, policy);
+        var launch = Start(platform, Decode(platform.Kind, bundle.GuestOwnerPublicKey), Decode(platform.Kind, bundle.LaunchBlob), policy, data);
+        return new SimulatedLaunch(platform, bundle, launch, policy);
     }
 
     /// <summary>The default encodings: base64 text for CSV (what the Hygon client hands QEMU), raw for SEV.</summary>
@@ -64,9 +49,7 @@ public sealed class SimulatedLaunch : IDisposable
     };
 
     public IReadOnlyList<GuestSecretEntry> Inject(SecretResponse response) =>
-        Launch.InjectSecret(response.LaunchSecretHeader.ToByteArray(), response.LaunchSecretData.ToByteArray());
-
-    public void Dispose() => Launch.Dispose();
+        InjectPacket(response.LaunchSecretHeader.ToByteArray(), response.LaunchSecretData.ToByteArray());
 }
 
 public static class Denied

@@ -1,27 +1,18 @@
 using GuestOwnerProxy.Platform;
 using GuestOwnerProxy.Protocol.KeyBroker;
+using GuestOwnerProxy.Server.Tests.Infrastructure;
 
 namespace GuestOwnerProxy.Server.Tests.KeyBroker;
 
 /// <summary>One launch driven the way later kata releases drive simple-kbs: base64 strings, a UUID launch id.</summary>
-public sealed class KeyBrokerLaunch : IDisposable
+public sealed class KeyBrokerLaunch : FirmwareLaunch
 {
     public const string KataGuid = "e6f5a162-d67f-4750-a67c-5d065f2a9910";
 
-    private KeyBrokerLaunch(ISoftwarePlatform platform, BundleResponse bundle, ISoftwareLaunch launch, byte[] measurement, uint policy)
-    {
-        Platform = platform;
-        Bundle = bundle;
-        Launch = launch;
-        Measurement = measurement;
-        Policy = policy;
-    }
+    private KeyBrokerLaunch(ISoftwarePlatform platform, BundleResponse bundle, ISoftwareLaunch launch, uint policy)
+        : base(platform, launch, policy) => Bundle = bundle;
 
-    public ISoftwarePlatform Platform { get; }
     public BundleResponse Bundle { get; }
-    public ISoftwareLaunch Launch { get; }
-    public byte[] Measurement { get; }
-    public uint Policy { get; }
 
     public static BundleRequest BundleRequestFor(byte[] chain, uint policy = 0) =>
         new() { CertificateChain = Convert.ToBase64String(chain), Policy = policy };
@@ -30,10 +21,8 @@ public sealed class KeyBrokerLaunch : IDisposable
         KeyBrokerService.KeyBrokerServiceClient client, ISoftwarePlatform platform, IEnumerable<byte[]> data, byte[]? chain = null, uint policy = 0)
     {
         var bundle = await client.GetBundleAsync(BundleRequestFor(chain ?? platform.FullChain, policy));
-        var launch = platform.LaunchStart(Convert.FromBase64String(bundle.GuestOwnerPublicKey), Convert.FromBase64String(bundle.LaunchBlob), policy);
-        foreach (var part in data)
-            launch.UpdateData(part);
-        return new KeyBrokerLaunch(platform, bundle, launch, launch.Measure(), policy);
+        var launch = Start(platform, Convert.FromBase64String(bundle.GuestOwnerPublicKey), Convert.FromBase64String(bundle.LaunchBlob), policy, data);
+        return new KeyBrokerLaunch(platform, bundle, launch, policy);
     }
 
     /// <summary>The request kata's offline KBC sends: one "bundle" secret, Format "JSON", Id = keyset.</summary>
@@ -55,9 +44,7 @@ public sealed class KeyBrokerLaunch : IDisposable
     }
 
     public IReadOnlyList<GuestSecretEntry> Inject(SecretResponse response) =>
-        Launch.InjectSecret(Convert.FromBase64String(response.LaunchSecretHeader), Convert.FromBase64String(response.LaunchSecretData));
-
-    public void Dispose() => Launch.Dispose();
+        InjectPacket(Convert.FromBase64String(response.LaunchSecretHeader), Convert.FromBase64String(response.LaunchSecretData));
 }
 
 public static class Rejected

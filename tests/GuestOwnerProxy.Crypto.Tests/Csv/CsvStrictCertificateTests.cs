@@ -7,7 +7,7 @@ using L = GuestOwnerProxy.Crypto.Csv.CsvCertificateLayout;
 namespace GuestOwnerProxy.Crypto.Tests.Csv;
 
 /// <summary>Key algorithm bound to usage, field tails, hsk_cek candidate search, extra-root normalisation.</summary>
-public class CsvReviewFindingsTests
+public class CsvStrictCertificateTests
 {
     private static readonly TestCsvChain Chain = new(21);
 

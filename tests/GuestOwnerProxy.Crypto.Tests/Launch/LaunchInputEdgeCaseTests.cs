@@ -6,7 +6,7 @@ using GuestOwnerProxy.Crypto.Launch;
 namespace GuestOwnerProxy.Crypto.Tests.Launch;
 
 /// <summary>OVMF tables beyond the first read, non-regular launch files, digest candidates, secret GUIDs, null names.</summary>
-public sealed class LaunchReviewFindingsTests : IDisposable
+public sealed class LaunchInputEdgeCaseTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("gop-launch-review-").FullName;
 

@@ -5,8 +5,8 @@ using GuestOwnerProxy.Server.Tests.Infrastructure;
 
 namespace GuestOwnerProxy.Server.Tests.Configuration;
 
-/// <summary>Review findings 5 and 8: duplicates, nil GUID, empty files, image paths that are not regular files.</summary>
-public sealed class ValidationGapTests : IDisposable
+/// <summary>keysets.json edge cases: duplicate ids and fields, the nil GUID, an empty file, image paths that are not regular files.</summary>
+public sealed class KeysetFileEdgeCaseTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 

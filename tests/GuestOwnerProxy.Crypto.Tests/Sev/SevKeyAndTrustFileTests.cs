@@ -7,7 +7,7 @@ using static GuestOwnerProxy.Crypto.Tests.Vectors;
 namespace GuestOwnerProxy.Crypto.Tests.Sev;
 
 /// <summary>RSA exponent checks, trying every signature slot, skipping bad operator files, extra-root normalisation.</summary>
-public class SevReviewFindingsTests
+public class SevKeyAndTrustFileTests
 {
     private static byte[] WithExponent(byte[] cert, int n, params byte[] littleEndianExponent)
     {
