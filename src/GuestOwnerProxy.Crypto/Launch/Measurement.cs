@@ -50,16 +50,16 @@ public static class MeasurementFormulas
             : $"unknown measurement formula '{name}' (known: {string.Join(", ", ByName.Keys)})");
 
     /// <summary>
-    /// The largest firmware build id the formula puts into the HMAC input entirely, or null when it
-    /// puts none of it there. A keyset's build restriction is authenticated by a match only for a
-    /// claimed build id the formula covers: csv-no-build covers none, csv-build8 only 0..255 (it keeps
-    /// the low byte, so build 1600 and build 64 measure alike), csv-build32 every 32-bit id. AMD's
-    /// formula has one build byte too, but an id above 255 cannot be encoded at all, so it never matches.
+    /// The largest claimed build id a match under the formula authenticates, or null when it authenticates
+    /// none. csv-build32 puts the whole 32-bit id into the HMAC input. csv-no-build puts none of it there.
+    /// csv-build8 keeps only the firmware's low byte: a claim of 15 measures like real builds 271, 527, 1807...
+    /// and Hygon build ids are large, so it proves nothing about the firmware's build. AMD's formula has one
+    /// build byte too, but there the build id is one byte by the API: an id above 255 cannot even be encoded.
     /// API major/minor and the policy are covered by every formula.
     /// </summary>
     public static long? LargestCoveredBuildId(MeasurementFormula formula) => formula switch
     {
-        MeasurementFormula.Sev or MeasurementFormula.CsvBuild8 => byte.MaxValue,
+        MeasurementFormula.Sev => byte.MaxValue,
         MeasurementFormula.CsvBuild32 => uint.MaxValue,
         _ => null,
     };

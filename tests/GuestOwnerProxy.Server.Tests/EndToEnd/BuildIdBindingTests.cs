@@ -86,16 +86,16 @@ public sealed class BuildIdBindingTests
             StatusCode.InvalidArgument, "MEASUREMENT INVALID", "MEASUREMENT_INVALID");
     }
 
+    /// <summary>csv-build8 keeps only the low byte: firmware build 271 claiming the allowed build 15 measures alike.</summary>
     [Fact]
-    public async Task Csv_build8_covers_a_build_id_below_256()
+    public async Task Csv_build8_does_not_cover_even_a_small_claimed_build_id()
     {
         var setup = KeysetAllowingBuild1600(buildRule: "\"allowed-build-ids\": [15]");
         await using var server = await ProxyServer.StartAsync(setup);
         using var launch = await SimulatedLaunch.StartAsync(server.Client,
-            TestPlatforms.Csv(CsvMeasurementVariant.Build8, new FirmwareVersion(1, 2, 15)), [setup.OvmfBytes]);
-        Assert.Single(launch.Inject(await server.Client.GetLaunchSecretAsync(launch.SecretRequest())));
-        var released = LaunchTests.JsonLinesAuditLogParse(server.AuditLines().Last());
-        Assert.Equal(("csv-build8", true), (released.Formula, released.BuildIdVerified));
+            TestPlatforms.Csv(CsvMeasurementVariant.Build8, new FirmwareVersion(1, 2, 271)), [setup.OvmfBytes]);
+        await Denied.Assert(() => server.Client.GetLaunchSecretAsync(Claiming(launch, 15)).ResponseAsync,
+            StatusCode.InvalidArgument, string.Format(NotCovered, "csv-build8"), "BUILD_ID_NOT_MEASURED");
     }
 
     [Theory]

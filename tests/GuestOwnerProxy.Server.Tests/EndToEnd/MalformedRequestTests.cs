@@ -67,6 +67,28 @@ public sealed class MalformedRequestTests
         Assert.Equal("REQUEST_TOO_LARGE", RpcStatusMapper.ReasonOf(large));
     }
 
+    /// <summary>Routing ignores case, so the guard and the rate limiter must too: they take the method routing chose.</summary>
+    [Fact]
+    public async Task Another_spelling_of_the_path_is_guarded_too()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Send(server, "/setup/getlaunchbundle", [0xff, 0xff, 0xff, 0xff]));
+        Assert.Equal((StatusCode.InvalidArgument, "REQUEST_MALFORMED"), (ex.StatusCode, RpcStatusMapper.ReasonOf(ex)));
+        Assert.DoesNotContain(server.Logs.Events, e => e.Exception is not null || e.Level >= LogEventLevel.Error);
+    }
+
+    [Fact]
+    public async Task A_compressed_message_is_refused_unread()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var method = new Method<byte[], byte[]>(MethodType.Unary, "Setup", "GetLaunchBundle", Raw, Raw);
+        var gzip = new Metadata { { "grpc-internal-encoding-request", "gzip" } };
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            server.Channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(gzip), [0xff, 0xff, 0xff]).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.EndsWith("compressed request messages are not accepted", ex.Status.Detail);
+    }
+
     [Fact]
     public async Task A_well_formed_request_still_reaches_the_service()
     {

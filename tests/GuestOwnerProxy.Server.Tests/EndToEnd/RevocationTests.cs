@@ -41,6 +41,8 @@ public sealed class RevocationTests
             Assert.StartsWith("CERTIFICATE CHAIN INVALID: the platform's chain no longer verifies under the current trust: ", ex.Status.Detail);
             Assert.Equal("CERTIFICATE_CHAIN_REVOKED", Services.RpcStatusMapper.ReasonOf(ex));
         }
+        // A session that can never pass again is closed, not verified again on every retry.
+        Assert.Equal(0, await server.Sessions.CountAsync());
         var denied = server.AuditLines().Select(LaunchTests.JsonLinesAuditLogParse).Where(r => r.Event == "secret").ToList();
         Assert.Equal(2, denied.Count);
         Assert.All(denied, r => Assert.Equal(("denied", "CERTIFICATE_CHAIN_REVOKED"), (r.Decision, r.Reason)));

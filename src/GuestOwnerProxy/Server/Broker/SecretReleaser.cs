@@ -104,7 +104,11 @@ public sealed class SecretReleaser
 
             // Trust changed since the bundle (a root or an intermediate removed): the chain must still verify.
             if (Revoked(configuration, session) is { } revoked)
+            {
+                // It will not verify again under this trust: close it rather than verify the chain on every retry.
+                await lease.CloseAsync();
                 return Deny(revoked);
+            }
 
             // The firmware measured with the policy the session blob carried; a different claim is a lie or a mix-up.
             if (request.Policy != session.Launch.Policy)

@@ -42,14 +42,19 @@ public sealed class BrokerConfiguration
             hash.AppendData(length);
             hash.AppendData(bytes);
         }
+        // Each section is tagged and counted, so a certificate moved from one list to another is another trust.
+        void Section(string tag, IEnumerable<byte[]> items)
+        {
+            var sorted = items.Select(Convert.ToHexString).Order(StringComparer.Ordinal).ToList();
+            Add(System.Text.Encoding.ASCII.GetBytes($"{tag}:{sorted.Count}"));
+            // Order does not change what is trusted: sorted, so that reordering a list is not a new trust.
+            foreach (var item in sorted)
+                Add(Convert.FromHexString(item));
+        }
         Add([trust.SkipVerification ? (byte)1 : (byte)0]);
-        // Order does not change what is trusted: sort so that reordering a list is not a new trust.
-        foreach (var root in trust.Trust.RootCertificates.Select(Convert.ToHexString).Order(StringComparer.Ordinal))
-            Add(Convert.FromHexString(root));
-        foreach (var fingerprint in trust.Trust.ExtraRootFingerprints.Select(f => f.Trim().ToLowerInvariant()).Order(StringComparer.Ordinal))
-            Add(System.Text.Encoding.ASCII.GetBytes(fingerprint));
-        foreach (var intermediate in trust.Trust.Intermediates.Select(Convert.ToHexString).Order(StringComparer.Ordinal))
-            Add(Convert.FromHexString(intermediate));
+        Section("roots", trust.Trust.RootCertificates);
+        Section("extra-roots", trust.Trust.ExtraRootFingerprints.Select(f => System.Text.Encoding.ASCII.GetBytes(f.Trim().ToLowerInvariant())));
+        Section("intermediates", trust.Trust.Intermediates);
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 

@@ -54,10 +54,10 @@ public sealed class SessionLimitOptions
     /// <summary>Whole-session lifetime, from the bundle.</summary>
     public TimeSpan Ttl { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>A session whose secret was never asked for expires this long after its bundle (kata measures within
+    /// <summary>A session that never had a measurement checked expires this long after its bundle (kata measures within
     /// seconds): bundles taken and abandoned in bulk stop holding memory long before <see cref="Ttl"/>. The session
     /// ends at <see cref="Ttl"/> in any case.</summary>
-    public TimeSpan IdleTtl { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan IdleTtl { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Bound on the memory live sessions hold (keys, GODH, session blob and the platform's evidence, estimated
     /// per session), in MiB. With the usual 8 KiB of PDH and chain a session holds about 11 KiB.</summary>

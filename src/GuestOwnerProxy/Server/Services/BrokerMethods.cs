@@ -42,10 +42,14 @@ public static class BrokerMethods
         _ => AuditEvent.Secret,
     };
 
-    /// <summary>The broker method a gRPC request calls; null for anything else (health, reflection, other paths).</summary>
+    /// <summary>
+    /// The broker method a request is routed to; null for anything else (health, reflection, other paths). Taken
+    /// from the endpoint routing chose (gRPC's own method metadata), not from the raw path: routing ignores case
+    /// and a trailing slash, so comparing path strings here would let <c>/setup/getlaunchbundle</c> through unguarded.
+    /// </summary>
     public static BrokerMethod? Of(HttpContext context) =>
-        context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true
-        && ByPath.TryGetValue(context.Request.Path.Value ?? "", out var method)
+        context.GetEndpoint()?.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>() is { } grpc
+        && ByPath.TryGetValue(grpc.Method.FullName, out var method)
             ? method
             : null;
 

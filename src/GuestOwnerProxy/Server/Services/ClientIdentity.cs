@@ -17,7 +17,18 @@ public static class ClientIdentity
     {
         if (context.Connection.ClientCertificate is { } certificate)
             return "cert:" + certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256).ToLowerInvariant();
-        return "addr:" + (Normalize(context.Connection.RemoteIpAddress)?.ToString() ?? "unknown");
+        return "addr:" + (Normalize(context.Connection.RemoteIpAddress) is { } address ? Network(address) : "unknown");
+    }
+
+    /// <summary>An IPv4 address, or an IPv6 address's /64: one IPv6 host commonly holds a whole /64, so counting
+    /// single addresses would give it as many quotas as it has addresses.</summary>
+    private static string Network(IPAddress address)
+    {
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || IPAddress.IsLoopback(address))
+            return address.ToString();
+        var bytes = address.GetAddressBytes();
+        bytes.AsSpan(8).Clear();
+        return new IPAddress(bytes) + "/64";
     }
 
     private static IPAddress? Normalize(IPAddress? address) =>

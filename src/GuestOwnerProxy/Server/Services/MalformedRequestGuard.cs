@@ -57,9 +57,9 @@ public sealed class MalformedRequestGuard
         string what = $"the body is not a {method.MessageName} message";
         if (body.Length < FrameHeaderSize)
             return DenialReason.RequestMalformed.With($"{what}: {body.Length} bytes, shorter than a gRPC frame header");
-        // Compressed messages are left to gRPC, which knows the negotiated encoding (kata's clients send none).
+        // A compressed message cannot be checked without decompressing attacker input; kata's clients never compress.
         if (body[0] == 1)
-            return null;
+            return DenialReason.RequestMalformed.With($"{what}: compressed request messages are not accepted");
         if (body[0] != 0)
             return DenialReason.RequestMalformed.With($"{what}: gRPC frame flag 0x{body[0]:x2}");
         uint length = BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(1));

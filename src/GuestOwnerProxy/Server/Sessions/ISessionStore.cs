@@ -32,6 +32,9 @@ public interface ISessionLease : IAsyncDisposable
 
     /// <summary>A measurement attempt failed. Returns true when that was the last allowed attempt and the session is gone.</summary>
     ValueTask<bool> RecordFailedAttemptAsync();
+
+    /// <summary>The session can never succeed (its chain no longer verifies): removed and zeroed without a release.</summary>
+    ValueTask CloseAsync();
 }
 
 /// <summary>Which bound refused a new session.</summary>

@@ -147,8 +147,6 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
         if (entry.Busy)
             return null;
         entry.Busy = true;
-        // The host asked for the secret: from now on the whole-session TTL applies, not the idle one.
-        entry.Session.SecretRequested = true;
         return new Lease(this, entry);
     }
 
@@ -177,7 +175,8 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
                 return;
             _disposed = true;
             _sweeper?.Dispose();
-            foreach (var entry in _sessions.Values)
+            // A leased session is still in use by its request: its lease zeroes it when it ends.
+            foreach (var entry in _sessions.Values.Where(e => !e.Busy))
                 entry.Session.Dispose();
             _sessions.Clear();
             _byLaunchId.Clear();
@@ -204,7 +203,13 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
 
     private void RemoveLocked(Entry entry, string why)
     {
-        if (_sessions.Remove(entry.Session.ConnectionId))
+        if (!_sessions.Remove(entry.Session.ConnectionId))
+        {
+            // The store was disposed while this session was leased: its lease ends it now.
+            if (_disposed)
+                entry.Session.Dispose();
+            return;
+        }
         {
             _byLaunchId.Remove(entry.Session.LaunchId);
             _bytes -= entry.Session.Footprint;
@@ -240,6 +245,19 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
 
         public ValueTask<bool> RecordFailedAttemptAsync() => ValueTask.FromResult(RecordFailedAttempt());
 
+        public ValueTask CloseAsync()
+        {
+            lock (store._lock)
+            {
+                if (!_done)
+                {
+                    _done = true;
+                    store.RemoveLocked(entry, "closed: it can never succeed");
+                }
+            }
+            return ValueTask.CompletedTask;
+        }
+
         public ValueTask DisposeAsync()
         {
             Dispose();
@@ -262,6 +280,8 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
             {
                 if (_done) return true;
                 _done = true;
+                // A measurement was checked: from now on the whole-session TTL applies, not the idle one.
+                entry.Session.SecretRequested = true;
                 entry.Session.FailedAttempts++;
                 if (entry.Session.FailedAttempts >= store._maxAttempts)
                 {
