@@ -6,7 +6,7 @@ namespace GuestOwnerProxy.Platform.Tests;
 
 public class SoftwareCsvPlatformCertificateTests
 {
-    private static readonly Lazy<SoftwareCsvPlatform> Platform = new(() =>
+    internal static readonly Lazy<SoftwareCsvPlatform> Platform = new(() =>
         SoftwareCsvPlatform.Create(new SoftwarePlatformOptions { Seed = "csv certificate tests"u8.ToArray() }));
 
     [VectorFact]
@@ -121,25 +121,5 @@ public class SoftwareCsvPlatformCertificateTests
         byte[] hsk = p.Intermediate[..832];
         hsk[0x0D6] ^= 0x01;
         Assert.False(SimCsvCaCertificate.Parse(hsk, "HSK").IsSignedBy(hrk));
-    }
-
-    [Fact]
-    public void WriteTrustFiles_WritesTheExportedFiles()
-    {
-        var p = Platform.Value;
-        string dir = Path.Combine(Path.GetTempPath(), "gop-sim-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            p.WriteTrustFiles(dir);
-            Assert.Equal(p.PdhCertificate, File.ReadAllBytes(Path.Combine(dir, "pdh.cert")));
-            Assert.Equal(p.CertificateChain, File.ReadAllBytes(Path.Combine(dir, "cert_chain.cert")));
-            Assert.Equal(p.FullChain, File.ReadAllBytes(Path.Combine(dir, "full_chain.cert")));
-            Assert.Equal(p.RootCertificate, File.ReadAllBytes(Path.Combine(dir, "hrk.cert")));
-            Assert.Equal(p.Intermediate, File.ReadAllBytes(Path.Combine(dir, "hsk_cek.cert")));
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
     }
 }

@@ -101,25 +101,5 @@ public class SoftwareSevPlatformCertificateTests
         Assert.True(RsaSignedBy(cek, p.Intermediate));
     }
 
-    [Fact]
-    public void WriteTrustFiles_WritesArkAndAsk()
-    {
-        var p = Platform.Value;
-        string dir = Path.Combine(Path.GetTempPath(), "gop-sim-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            p.WriteTrustFiles(dir);
-            Assert.Equal(p.RootCertificate, File.ReadAllBytes(Path.Combine(dir, "ark.cert")));
-            Assert.Equal(p.Intermediate, File.ReadAllBytes(Path.Combine(dir, "ask.cert")));
-            Assert.Equal(p.FullChain, File.ReadAllBytes(Path.Combine(dir, "full_chain.cert")));
-            Assert.Equal(p.CertificateChain, File.ReadAllBytes(Path.Combine(dir, "cert_chain.cert")));
-            Assert.Equal(p.PdhCertificate, File.ReadAllBytes(Path.Combine(dir, "pdh.cert")));
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
-    }
-
     private static uint Usage(byte[] cert, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(cert.AsSpan(offset));
 }
