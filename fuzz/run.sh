@@ -10,7 +10,10 @@ if [ "${1:-}" = --list ]; then harnesses; exit 0; fi
 if [ "${1:-}" = --prepare ]; then prepare; exit 0; fi
 [ $# -eq 2 ] || { echo "usage: fuzz/run.sh HARNESS SECONDS   (harnesses: $(harnesses | tr '\n' ' '))" >&2; exit 2; }
 harness=$1 seconds=$2
-harnesses | grep -qx -- "$harness" || die "unknown harness '$harness' (harnesses: $(harnesses | tr '\n' ' '))"
+# GOP_FUZZ_SELFTEST=1 also accepts `selftest`: a planted crash, to check that a crash is found and reported (exit 1).
+selftest=false
+[ "$harness" = selftest ] && [ "${GOP_FUZZ_SELFTEST:-}" = 1 ] && selftest=true
+$selftest || harnesses | grep -qx -- "$harness" || die "unknown harness '$harness' (harnesses: $(harnesses | tr '\n' ' '))"
 [[ "$seconds" =~ ^[0-9]+$ ]] && [ "$seconds" -gt 0 ] || die "SECONDS must be a positive integer"
 
 if [ "${GOP_FUZZ_SKIP_PREPARE:-}" != 1 ] || [ ! -f "$bin/.prepared" ]; then prepare; fi
@@ -19,7 +22,11 @@ command -v afl-fuzz >/dev/null 2>&1 || die "afl-fuzz not found"
 # Input: the committed corpus, the vector seeds and whatever earlier runs here found (kept across runs).
 in=$work/in/$harness out=$work/out/$harness kept=$work/corpus/$harness crashes=$work/crashes/$harness
 rm -rf "$in" "$out" && mkdir -p "$in" "$kept" "$crashes" "$work/out"
-cp "$root/fuzz/corpus/$harness"/* "$in"/ 2>/dev/null || die "no committed seeds in fuzz/corpus/$harness"
+if $selftest; then
+  printf CRB >"$in/seed"
+else
+  cp "$root/fuzz/corpus/$harness"/* "$in"/ 2>/dev/null || die "no committed seeds in fuzz/corpus/$harness"
+fi
 [ -d "$work/vector-seeds/$harness" ] && cp "$work/vector-seeds/$harness"/* "$in"/
 find "$kept" -type f -exec cp {} "$in"/ \;
 

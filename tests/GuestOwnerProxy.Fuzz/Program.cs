@@ -46,7 +46,7 @@ switch (args[0])
     }
     default:
     {
-        if (!Harnesses.Names.Contains(args[0]))
+        if (!Harnesses.Names.Contains(args[0]) && args[0] != Harnesses.SelfTest)
         {
             Console.Error.WriteLine($"unknown harness '{args[0]}'; harnesses: {string.Join(", ", Harnesses.Names)}");
             return 2;
