@@ -115,6 +115,9 @@ public sealed class BrokerRig
         return launch.LaunchDigest;
     }
 
+    // Shared by every input, as the server shares it across requests: a chain verified once is not verified again.
+    private readonly Crypto.Certificates.ChainVerificationCache _chains = new();
+
     /// <summary>One request's broker: fresh session store, recorder and issuer/releaser over the shared configuration.</summary>
     private sealed class Broker : IDisposable
     {
@@ -123,7 +126,7 @@ public sealed class BrokerRig
             Sessions = new InMemorySessionStore(rig._settings, TimeProvider.System, NullLogger<InMemorySessionStore>.Instance);
             Recorder = new DecisionRecorder(new NullAuditLog(), TimeProvider.System, NullLogger<DecisionRecorder>.Instance);
             var dependencies = new BrokerDependencies(new FixedConfiguration(rig._configuration), Sessions, PlatformRegistry.Default,
-                SystemRandomSource.Instance, Recorder);
+                SystemRandomSource.Instance, Recorder, rig._chains);
             Issuer = new BundleIssuer(dependencies, IssuerLog);
             Releaser = new SecretReleaser(dependencies, ReleaserLog);
         }
