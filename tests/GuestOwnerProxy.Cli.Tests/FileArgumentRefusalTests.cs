@@ -22,6 +22,8 @@ public sealed class FileArgumentRefusalTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private static readonly string Zero64 = new('0', 64);
+    // The development simulator's SEV export shipped in config/dev: a real chain without the published vectors.
+    private static readonly string DevelopmentSevFullChain = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(DemoImage.Ovmf)!)!, "sev", "full_chain.cert");
     private static readonly string Zero32 = new('0', 32);
     private const string SecretGuid = "736869e5-84f0-4973-92ec-06879ce3da0b";
 
@@ -32,10 +34,10 @@ public sealed class FileArgumentRefusalTests : IDisposable
     {
         ["cert show FILE"] = new("FILE", (_, p) => ["cert", "show", p]),
         ["cert verify --signer"] = new("--signer", (t, p) => ["cert", "verify", "--signer", p, t.Regular("subject.cert")]),
-        ["chain verify --pdh"] = new("--pdh", (_, p) => ["chain", "verify", "--pdh", p, "--chain", Vectors.Path("amd/naples/cert_chain_full.bin")]),
+        ["chain verify --pdh"] = new("--pdh", (_, p) => ["chain", "verify", "--pdh", p, "--chain", DevelopmentSevFullChain]),
         ["chain verify --chain"] = new("--chain", (_, p) => ["chain", "verify", "--chain", p]),
-        ["chain verify --root"] = new("--root", (_, p) => ["chain", "verify", "--chain", Vectors.Path("amd/naples/cert_chain_full.bin"), "--root", p]),
-        ["chain verify --hsk-cek"] = new("--hsk-cek", (_, p) => ["chain", "verify", "--chain", Vectors.Path("amd/naples/cert_chain_full.bin"), "--hsk-cek", p]),
+        ["chain verify --root"] = new("--root", (_, p) => ["chain", "verify", "--chain", DevelopmentSevFullChain, "--root", p]),
+        ["chain verify --hsk-cek"] = new("--hsk-cek", (_, p) => ["chain", "verify", "--chain", DevelopmentSevFullChain, "--hsk-cek", p]),
         ["digest --ovmf"] = new("--ovmf", (_, p) => ["digest", "--platform", "sev", "--ovmf", p]),
         ["digest --kernel"] = new("--kernel", (t, p) => ["digest", "--platform", "sev", "--ovmf", t.Regular("ovmf.fd"), "--kernel", p]),
         ["digest --initrd"] = new("--initrd", (t, p) => ["digest", "--platform", "sev", "--ovmf", t.Regular("ovmf.fd"), "--kernel", t.Regular("vmlinuz"), "--initrd", p]),
