@@ -54,7 +54,7 @@ public sealed class RedisSessionTests
             Assert.Single(kbs.Inject(await keybrokerA.GetSecretAsync(kbs.KataRequest())));
             await Rejected.Assert(() => keybrokerB.GetSecretAsync(kbs.KataRequest()).ResponseAsync, StatusCode.NotFound, "LAUNCH_ID_UNKNOWN");
         }
-        Assert.Equal(0, await b.Sessions.CountAsync());
+        Assert.Equal(0, await a.Sessions.CountAsync()); // a released last; its next command sees that done
     }
 
     [RedisFact]

@@ -59,6 +59,9 @@ public sealed class RedisSessionStoreTests : IDisposable
         return store;
     }
 
+    /// <summary>A key's name in Redis: every key of a deployment carries its prefix as a hash tag.</summary>
+    private string Key(string suffix) => "{" + _prefix + "}" + suffix;
+
     private ConnectionMultiplexer Inspect(RedisServer? redis = null)
     {
         var connection = ConnectionMultiplexer.Connect((redis ?? RedisServer.Shared).Address + ",allowAdmin=true");
@@ -95,7 +98,7 @@ public sealed class RedisSessionStoreTests : IDisposable
         }
         Assert.Null(await a.TryAcquireAsync(SessionHandle.ForConnection(added.ConnectionId)));
         Assert.Null(await b.TryAcquireAsync(SessionHandle.ForLaunch(added.LaunchId)));
-        Assert.Equal(0, await a.CountAsync());
+        Assert.Equal(0, await b.CountAsync()); // b released it: b's next command sees the release done
     }
 
     [RedisFact]
@@ -137,7 +140,7 @@ public sealed class RedisSessionStoreTests : IDisposable
             Assert.Equal(last, await lease.RecordFailedAttemptAsync());
         }
         Assert.Null(await b.TryAcquireAsync(handle));
-        Assert.Equal(0, await b.CountAsync());
+        Assert.Equal(0, await a.CountAsync()); // a ended it
     }
 
     [RedisFact]
@@ -177,9 +180,11 @@ public sealed class RedisSessionStoreTests : IDisposable
         var full = await Assert.ThrowsAsync<SessionStoreFullException>(() => b.AddAsync(NewLaunch(5), Identity, "p", "client-z").AsTask());
         Assert.Equal(SessionLimit.Sessions, full.Limit);
 
-        // A released session frees its place on every replica.
+        // A released session frees its place on every replica. The release is sent without waiting for its answer;
+        // Redis runs one connection's commands in order, so once b's next command answers, it is done.
         await using (var lease = (await b.TryAcquireAsync(SessionHandle.ForConnection(first.ConnectionId)))!)
             await lease.CompleteAsync();
+        Assert.Equal(2, await b.CountAsync());
         await a.AddAsync(NewLaunch(6), Identity, "p", "client-x");
         Assert.Equal(3, await b.CountAsync());
     }
@@ -195,7 +200,7 @@ public sealed class RedisSessionStoreTests : IDisposable
         });
         var added = await a.AddAsync(NewLaunch(1), Identity, "p", "c");
         var redis = Inspect().GetDatabase();
-        var ttl = await redis.KeyTimeToLiveAsync(_prefix + "session:" + added.ConnectionId);
+        var ttl = await redis.KeyTimeToLiveAsync(Key("session:" + added.ConnectionId));
         Assert.InRange(ttl!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(600));
         await Task.Delay(900);
         Assert.Null(await a.TryAcquireAsync(SessionHandle.ForConnection(added.ConnectionId)));
@@ -233,7 +238,7 @@ public sealed class RedisSessionStoreTests : IDisposable
         var first = await a.AddAsync(NewLaunch(1), Identity, "p", "c");
         var second = await a.AddAsync(NewLaunch(2), Identity, "p", "c");
         var redis = Inspect().GetDatabase();
-        RedisKey firstKey = _prefix + "session:" + first.ConnectionId, secondKey = _prefix + "session:" + second.ConnectionId;
+        RedisKey firstKey = Key("session:" + first.ConnectionId), secondKey = Key("session:" + second.ConnectionId);
 
         // The second session's value under the first one's name: the seal binds the connection id and launch id.
         await redis.HashSetAsync(firstKey, "v", await redis.HashGetAsync(secondKey, "v"));
@@ -329,7 +334,7 @@ internal static class RedisDump
         var db = connection.GetDatabase();
         foreach (var endpoint in connection.GetEndPoints())
         {
-            await foreach (var key in connection.GetServer(endpoint).KeysAsync(pattern: prefix + "*"))
+            await foreach (var key in connection.GetServer(endpoint).KeysAsync(pattern: "{" + prefix + "}*"))
             {
                 items.Add((byte[])key!);
                 switch (await db.KeyTypeAsync(key))

@@ -12,16 +12,18 @@ namespace GuestOwnerProxy.Server.Sessions.Redis;
 /// <summary>
 /// Sessions in Redis, shared by every replica and surviving restarts, with the in-memory store's semantics.
 /// <list type="bullet">
-/// <item>Each session is one hash, <c>{prefix}session:{connection id}</c>: the sealed value (<see cref="SealingKeyRing"/>,
+/// <item>Every key carries the prefix as a hash tag (<c>{gop:}session:123</c>): one Cluster slot per deployment, so
+/// each step is one script, atomic everywhere, and bundle and secret cost one round trip each.</item>
+/// <item>Each session is one hash, <c>session:{connection id}</c>: the sealed value (<see cref="SealingKeyRing"/>,
 /// bound to the connection id and launch id), the launch id, the failed-attempt count and whether a secret was asked
 /// for; its Redis TTL is the idle TTL until a measurement is checked, then the rest of the session TTL. A second key,
-/// <c>{prefix}launch:{launch id}</c>, names the connection id for keybroker requests.</item>
+/// <c>launch:{launch id}</c>, names the connection id for keybroker requests.</item>
 /// <item>Creation is set-if-absent (a connection id or launch id another replica holds is never reused).</item>
 /// <item>A secret request takes the session out of Redis atomically (read and delete in one script): two replicas
 /// racing on one id cannot both hold it, so at most one releases. A failed measurement puts it back with the count
 /// raised, or not at all at the limit; a request that ends without an outcome puts it back unchanged.</item>
 /// <item>Live-session and per-client bounds are two sorted sets (member: connection id, score: expiry), checked and
-/// updated in one script, under one hash tag so the script also runs on Redis Cluster.</item>
+/// updated in the script that creates the session.</item>
 /// </list>
 /// Any Redis failure is a <see cref="SessionStoreUnavailableException"/> (the broker denies UNAVAILABLE; never a fallback
 /// to memory). Redis is trusted for availability and for the counters, not for secrecy: a value that does not unseal is
@@ -31,39 +33,47 @@ namespace GuestOwnerProxy.Server.Sessions.Redis;
 /// </summary>
 public sealed class RedisSessionStore : ISessionStore, IDisposable
 {
-    // Every script touches only the keys it is given (Cluster-safe). Scores and TTLs are milliseconds.
-    private const string AdmitScript = """
+    // Every script touches only the keys it is given, and every key of a deployment shares one hash tag (the prefix), so
+    // each script runs atomically on standalone, Sentinel and Cluster alike. Scores and TTLs are milliseconds.
+    // KEYS: live set, client set, session hash, launch index. Returns 0 (created), 1 (sessions full), 2 (client full),
+    // 3 (an id is live somewhere: draw again).
+    private const string AddScript = """
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
         if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 1 end
         if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 2 end
-        if redis.call('ZADD', KEYS[1], 'NX', ARGV[5], ARGV[2]) == 0 then return 3 end
+        if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 or redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 3 end
+        redis.call('ZADD', KEYS[1], ARGV[5], ARGV[2])
         redis.call('ZADD', KEYS[2], ARGV[5], ARGV[2])
-        if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
+        if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[10]) then redis.call('PEXPIRE', KEYS[2], ARGV[10]) end
+        redis.call('HSET', KEYS[3], 'v', ARGV[6], 'l', ARGV[7], 'a', 0, 'r', 0)
+        redis.call('PEXPIRE', KEYS[3], ARGV[8])
+        redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[9])
         return 0
         """;
-    private const string RetimeScript = """
-        redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[1])
-        redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[1])
-        if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
-        return 0
-        """;
-    private const string ReleaseScript = """
-        redis.call('ZREM', KEYS[1], ARGV[1])
-        redis.call('ZREM', KEYS[2], ARGV[1])
-        return 0
-        """;
-    private const string PutScript = """
-        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-        redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'a', ARGV[3], 'r', ARGV[4])
-        redis.call('PEXPIRE', KEYS[1], ARGV[5])
-        return 1
-        """;
+    // KEYS: session hash. Reads and deletes it in one step: whoever gets it holds the session alone.
     private const string TakeScript = """
         local h = redis.call('HMGET', KEYS[1], 'v', 'l', 'a', 'r')
         if not h[1] then return false end
         redis.call('DEL', KEYS[1])
         return h
+        """;
+    // KEYS: session hash, live set, client set. Puts a taken session back (unless its id was reused meanwhile), with its
+    // TTL and its expiry in the bounds.
+    private const string PutBackScript = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'a', ARGV[3], 'r', ARGV[4])
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        redis.call('ZADD', KEYS[2], 'XX', ARGV[6], ARGV[7])
+        redis.call('ZADD', KEYS[3], 'XX', ARGV[6], ARGV[7])
+        return 1
+        """;
+    // KEYS: live set, client set, launch index. A session that ended: its place in the bounds and its second name.
+    private const string ForgetScript = """
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('DEL', KEYS[3])
+        return 0
         """;
 
     private readonly RedisConnection _connection;
@@ -72,6 +82,7 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<RedisSessionStore> _logger;
     private readonly string _prefix;
+    private readonly string _tag;
     private readonly RedisKey _liveKey;
     private readonly TimeSpan _ttl;
     private readonly TimeSpan _idleTtl;
@@ -94,8 +105,11 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
         _time = time;
         _logger = logger;
         _prefix = options.Redis.KeyPrefix;
-        // The braces are a hash tag: both quota sets live in one Cluster slot, so one script can check and update both.
-        _liveKey = _prefix + "{quota}:live";
+        // The braces are a hash tag: every key of the deployment lives in one Cluster slot, so one script can create a
+        // session, its index and its place in the bounds atomically. Cluster then adds availability, not capacity; a
+        // deployment's sessions are small (a few MiB for thousands of launches).
+        _tag = "{" + _prefix + "}";
+        _liveKey = _tag + "live";
         _ttl = options.Ttl;
         _idleTtl = options.IdleTtl > TimeSpan.Zero && options.IdleTtl < options.Ttl ? options.IdleTtl : options.Ttl;
         _maxSessions = options.MaxSessions;
@@ -137,44 +151,24 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
             long nowMs = now.ToUnixTimeMilliseconds();
             var member = connectionId.ToString(CultureInfo.InvariantCulture);
 
-            var admitted = (long)await Run(db => db.ScriptEvaluateAsync(AdmitScript, [_liveKey, clientKey],
-                [nowMs, member, _maxSessions, _maxPerClient, idleUntil.ToUnixTimeMilliseconds(), (long)_ttl.TotalMilliseconds]));
-            switch (admitted)
-            {
-                case 1: throw new SessionStoreFullException(SessionLimit.Sessions, _maxSessions);
-                case 2: throw new SessionStoreFullException(SessionLimit.PerClient, _maxPerClient);
-                case 3: continue; // that connection id is live on some replica
-            }
-
             var session = new LiveSession(connectionId, launch, identity, peer, now, now + _ttl, launchId) { Client = client, Footprint = footprint };
             var sealedValue = Seal(session);
-            var idleMs = (long)_idleTtl.TotalMilliseconds;
-            // Both names are claimed set-if-absent; a clash (another replica's live id) undoes both and draws again.
-            var claimLaunch = Run(db => db.StringSetAsync(LaunchKey(launchId), member, _ttl, When.NotExists));
-            var claimSession = Run(db => db.ScriptEvaluateAsync(PutScript, [SessionKey(connectionId)],
-                [sealedValue, LaunchText(launchId), 0, 0, idleMs]));
-            bool launchFree, sessionFree;
-            try
+            var outcome = (long)await Run(db => db.ScriptEvaluateAsync(AddScript,
+                [_liveKey, clientKey, SessionKey(connectionId), LaunchKey(launchId)],
+                [nowMs, member, _maxSessions, _maxPerClient, idleUntil.ToUnixTimeMilliseconds(),
+                    sealedValue, LaunchText(launchId), (long)_idleTtl.TotalMilliseconds, (long)_ttl.TotalMilliseconds, (long)_ttl.TotalMilliseconds]));
+            switch (outcome)
             {
-                launchFree = await claimLaunch;
-                sessionFree = (long)await claimSession == 1;
+                case 0:
+                    // The keys now live sealed in Redis; this copy is not needed (the bundle reads only the public parts).
+                    launch.Dispose();
+                    return session;
+                case 1:
+                    throw new SessionStoreFullException(SessionLimit.Sessions, _maxSessions);
+                case 2:
+                    throw new SessionStoreFullException(SessionLimit.PerClient, _maxPerClient);
             }
-            catch
-            {
-                await Forget(connectionId, launchId, clientKey);
-                throw;
-            }
-            if (launchFree && sessionFree)
-            {
-                // The keys now live sealed in Redis; this copy is not needed (the bundle reads only the public parts).
-                launch.Dispose();
-                return session;
-            }
-            if (launchFree)
-                Fire(db => db.KeyDeleteAsync(LaunchKey(launchId), CommandFlags.FireAndForget));
-            if (sessionFree)
-                Fire(db => db.KeyDeleteAsync(SessionKey(connectionId), CommandFlags.FireAndForget));
-            Fire(db => db.ScriptEvaluateAsync(ReleaseScript, [_liveKey, clientKey], [member], CommandFlags.FireAndForget));
+            // 3: that connection id or launch id is live on some replica; draw both again.
         }
     }
 
@@ -195,27 +189,31 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
             return null;
         var fields = (RedisResult[])taken!;
         byte[] sealedValue = (byte[])fields[0]!;
-        string launchText = fields[1].ToString();
-        int attempts = int.Parse(fields[2].ToString(), NumberStyles.None, CultureInfo.InvariantCulture);
-        bool requested = fields[3].ToString() == "1";
-        if (!Guid.TryParseExact(launchText, "N", out var launchId) || (handle.LaunchId is { } asked && asked != launchId))
+        if (!Guid.TryParseExact(fields[1].ToString(), "N", out var launchId)
+            || !int.TryParse(fields[2].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out int attempts))
         {
-            // The index named a session that is not this launch's (a stale index after the id was drawn again): not ours to take.
-            await PutBack(connectionId, sealedValue, launchText, attempts, requested, Remaining(null, requested));
-            return null;
+            _logger.LogCritical("Session {ConnectionId} in Redis has malformed fields: removed, the launch is denied", connectionId);
+            Fire(db => db.SortedSetRemoveAsync(_liveKey, connectionId.ToString(CultureInfo.InvariantCulture), CommandFlags.FireAndForget));
+            throw new SessionUnreadableException($"session {connectionId} has malformed fields");
         }
 
         var session = Unseal(sealedValue, connectionId, launchId);
         session.FailedAttempts = attempts;
-        session.SecretRequested = requested;
-        var remaining = Remaining(session, requested);
-        if (remaining <= TimeSpan.Zero)
+        session.SecretRequested = fields[3].ToString() == "1";
+        var lease = new Lease(this, session, sealedValue);
+        if (handle.LaunchId is { } asked && asked != launchId)
         {
-            await Forget(connectionId, launchId, ClientKey(session.Client));
-            session.Dispose();
+            // The index named a connection id that now belongs to another launch (drawn again after the first ended):
+            // not this request's session; back as it was.
+            await lease.DisposeAsync();
             return null;
         }
-        return new Lease(this, session, sealedValue);
+        if (Remaining(session, session.SecretRequested) <= TimeSpan.Zero)
+        {
+            await lease.CloseAsync(); // expired by our clock; Redis's TTL was about to end it too
+            return null;
+        }
+        return lease;
     }
 
     public async ValueTask<int> CountAsync()
@@ -263,8 +261,7 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
                 "Session {ConnectionId} in Redis does not unseal ({Failure}, sealed under key id {KeyId}; this server has {KeyIds}): removed, the launch is denied. " +
                 "A removed sealing key, or a value altered in Redis.",
                 connectionId, failure, keyId, string.Join(", ", _keys.KeyIds));
-            Fire(db => db.KeyDeleteAsync(LaunchKey(launchId), CommandFlags.FireAndForget));
-            Fire(db => db.SortedSetRemoveAsync(_liveKey, connectionId.ToString(CultureInfo.InvariantCulture), CommandFlags.FireAndForget));
+            ForgetInBackground(connectionId, launchId, client: null);
             throw new SessionUnreadableException($"session {connectionId} does not unseal ({failure})");
         }
         try
@@ -275,6 +272,7 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
         {
             _logger.LogCritical("Session {ConnectionId} unsealed but its record does not parse ({Error}): removed, the launch is denied",
                 connectionId, ex.Message);
+            ForgetInBackground(connectionId, launchId, client: null);
             throw new SessionUnreadableException($"session {connectionId} record does not parse");
         }
         finally
@@ -283,52 +281,59 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
         }
     }
 
-    /// <summary>How long a session has left in Redis: the idle TTL until a measurement was checked, then the session TTL.</summary>
-    private TimeSpan Remaining(LiveSession? session, bool requested)
+    /// <summary>How long a session has left: the idle TTL until a measurement was checked, then the session TTL.</summary>
+    private TimeSpan Remaining(LiveSession session, bool requested)
     {
-        if (session is null)
-            return _idleTtl; // only for a stale index's put-back: the next read checks the sealed expiry
-        var now = _time.GetUtcNow();
         var until = requested ? session.ExpiresAt : Min(session.CreatedAt + _idleTtl, session.ExpiresAt);
-        return until - now;
+        return until - _time.GetUtcNow();
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    private async ValueTask PutBack(int connectionId, byte[] sealedValue, string launchText, int attempts, bool requested, TimeSpan remaining)
+    /// <summary>Puts a taken session back, with its TTL and its expiry in the bounds; an expired one ends instead.</summary>
+    private async ValueTask PutBack(LiveSession session, byte[] sealedValue, int attempts, bool requested)
     {
+        var remaining = Remaining(session, requested);
         if (remaining <= TimeSpan.Zero)
+        {
+            ForgetInBackground(session.ConnectionId, session.LaunchId, session.Client);
             return;
-        await Run(db => db.ScriptEvaluateAsync(PutScript, [SessionKey(connectionId)],
-            [sealedValue, launchText, attempts, requested ? 1 : 0, Math.Max(1, (long)remaining.TotalMilliseconds)]));
+        }
+        var until = requested ? session.ExpiresAt : Min(session.CreatedAt + _idleTtl, session.ExpiresAt);
+        await Run(db => db.ScriptEvaluateAsync(PutBackScript, [SessionKey(session.ConnectionId), _liveKey, ClientKey(session.Client)],
+            [sealedValue, LaunchText(session.LaunchId), attempts, requested ? 1 : 0, Math.Max(1, (long)remaining.TotalMilliseconds),
+                until.ToUnixTimeMilliseconds(), session.ConnectionId.ToString(CultureInfo.InvariantCulture)]));
     }
 
-    /// <summary>Removes a session's index and its place in the bounds (the session hash itself is already gone).</summary>
-    private async ValueTask Forget(int connectionId, Guid launchId, RedisKey clientKey)
+    /// <summary>
+    /// Removes an ended session's place in the bounds and its second name (the session hash itself is already gone), without
+    /// waiting: the request's answer does not depend on it, and if the command is lost the bounds still count the session
+    /// until its expiry passes (conservative, never one session too many).
+    /// </summary>
+    private void ForgetInBackground(int connectionId, Guid launchId, string? client)
     {
         var member = connectionId.ToString(CultureInfo.InvariantCulture);
-        try
+        if (client is null)
         {
-            var release = Run(db => db.ScriptEvaluateAsync(ReleaseScript, [_liveKey, clientKey], [member]));
-            var index = Run(db => db.KeyDeleteAsync(LaunchKey(launchId)));
-            await release;
-            await index;
+            // Who held it is inside the value that did not open: the live set and the index are enough (the client's
+            // set expires by itself).
+            Fire(db => db.SortedSetRemoveAsync(_liveKey, member, CommandFlags.FireAndForget));
+            Fire(db => db.KeyDeleteAsync(LaunchKey(launchId), CommandFlags.FireAndForget));
+            return;
         }
-        catch (SessionStoreUnavailableException)
-        {
-            // The bounds count it until its score (expiry) passes: conservative, never a session too many.
-        }
+        Fire(db => db.ScriptEvaluateAsync(ForgetScript, [_liveKey, ClientKey(client), LaunchKey(launchId)], [member], CommandFlags.FireAndForget));
     }
 
-    private RedisKey SessionKey(int connectionId) => _prefix + "session:" + connectionId.ToString(CultureInfo.InvariantCulture);
+    // One hash tag for every key of the deployment (see the scripts).
+    private RedisKey SessionKey(int connectionId) => _tag + "session:" + connectionId.ToString(CultureInfo.InvariantCulture);
 
-    private RedisKey LaunchKey(Guid launchId) => _prefix + "launch:" + LaunchText(launchId);
+    private RedisKey LaunchKey(Guid launchId) => _tag + "launch:" + LaunchText(launchId);
 
     private static string LaunchText(Guid launchId) => launchId.ToString("N");
 
     /// <summary>The client identity is hashed: a key name should not carry a certificate digest or an address.</summary>
     private RedisKey ClientKey(string client) =>
-        _prefix + "{quota}:client:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(client)).AsSpan(0, 16));
+        _tag + "client:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(client)).AsSpan(0, 16));
 
     /// <summary>The associated data of a session's seal: its connection id and launch id.</summary>
     private static byte[] Context(int connectionId, Guid launchId)
@@ -390,9 +395,9 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
 
         public LiveSession Session => session;
 
-        public async ValueTask CompleteAsync() => await End();
+        public ValueTask CompleteAsync() => End();
 
-        public async ValueTask CloseAsync() => await End();
+        public ValueTask CloseAsync() => End();
 
         public async ValueTask<bool> RecordFailedAttemptAsync()
         {
@@ -407,11 +412,8 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
             _done = true;
             try
             {
-                var remaining = store.Remaining(session, requested: true);
-                await store.PutBack(session.ConnectionId, sealedValue, LaunchText(session.LaunchId), attempts, requested: true, remaining);
-                // From now on the whole-session TTL applies to the bounds too, not the idle one.
-                await store.Run(db => db.ScriptEvaluateAsync(RetimeScript, [store._liveKey, store.ClientKey(session.Client)],
-                    [session.ConnectionId.ToString(CultureInfo.InvariantCulture), session.ExpiresAt.ToUnixTimeMilliseconds(), (long)store._ttl.TotalMilliseconds]));
+                // A measurement was checked: from now on the whole-session TTL applies, not the idle one.
+                await store.PutBack(session, sealedValue, attempts, requested: true);
                 return false;
             }
             finally
@@ -428,8 +430,7 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
             try
             {
                 // No outcome (a refusal that leaves the session usable): back as it was.
-                await store.PutBack(session.ConnectionId, sealedValue, LaunchText(session.LaunchId), session.FailedAttempts,
-                    session.SecretRequested, store.Remaining(session, session.SecretRequested));
+                await store.PutBack(session, sealedValue, session.FailedAttempts, session.SecretRequested);
             }
             catch (SessionStoreUnavailableException ex)
             {
@@ -442,19 +443,15 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
             }
         }
 
-        private async ValueTask End()
+        private ValueTask End()
         {
-            if (_done)
-                return;
-            _done = true;
-            try
+            if (!_done)
             {
-                await store.Forget(session.ConnectionId, session.LaunchId, store.ClientKey(session.Client));
-            }
-            finally
-            {
+                _done = true;
+                store.ForgetInBackground(session.ConnectionId, session.LaunchId, session.Client);
                 session.Dispose();
             }
+            return ValueTask.CompletedTask;
         }
     }
 }
