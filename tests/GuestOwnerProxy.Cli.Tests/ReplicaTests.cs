@@ -244,14 +244,20 @@ public sealed class ReplicaTests : IDisposable
             AssertGuestGotTheKey(newLaunch, secret);
         }
 
-        // A session only the removed key opens is a clear denial, loudly logged.
-        var (strayId, stray, strayDir) = Bundle(Replica(RedisServer.Shared, oldKey), PlatformKind.Sev);
+        // A session sealed with a key this replica lacks (a rotation done out of order) is a retryable refusal, logged, and
+        // stays for a replica that has the key.
+        var straggler = Replica(RedisServer.Shared, oldKey);
+        var (strayId, stray, strayDir) = Bundle(straggler, PlatformKind.Sev);
         using (stray)
         {
-            var refused = Secret(after, PlatformKind.Sev, strayId, stray.Measure(), strayDir);
+            var measurement = stray.Measure();
+            var refused = Secret(after, PlatformKind.Sev, strayId, measurement, strayDir);
             Assert.Equal(1, refused.ExitCode);
-            Assert.StartsWith("GRPC Error: SESSION INVALID: the stored session cannot be unsealed", refused.Stderr);
-            Assert.Contains("does not unseal (UnknownKey", after.Log);
+            Assert.StartsWith("GRPC Error: SESSION STORE UNAVAILABLE: the session is sealed with a key this replica does not have", refused.Stderr);
+            Assert.Contains("which this server does not have", after.Log);
+            var retried = Secret(straggler, PlatformKind.Sev, strayId, measurement, strayDir);
+            Assert.True(retried.ExitCode == 0, retried + "\n" + straggler.Log);
+            AssertGuestGotTheKey(stray, retried);
         }
     }
 }

@@ -22,10 +22,13 @@ public sealed class RedisServer : IDisposable
 
     private RedisServer(string address) => Address = address;
 
-    private RedisServer(int port)
+    private readonly string[] _extra = [];
+
+    private RedisServer(int port, string[] extra)
     {
         Port = port;
         Address = $"127.0.0.1:{port}";
+        _extra = extra;
     }
 
     /// <summary>host:port, usable as a StackExchange.Redis configuration string.</summary>
@@ -47,11 +50,12 @@ public sealed class RedisServer : IDisposable
         "no redis-server (install Debian's redis-server, or set GOP_TEST_REDIS=host:port); GOP_REQUIRE_REDIS=1 makes this a failure";
 
     /// <summary>A redis-server of this test's own, on a free loopback port, with no persistence.</summary>
-    public static RedisServer StartPrivate()
+    /// <param name="extra">More redis-server arguments (<c>--replicaof HOST PORT</c> for a replica).</param>
+    public static RedisServer StartPrivate(params string[] extra)
     {
         for (int attempt = 0; ; attempt++)
         {
-            var server = new RedisServer(FreePort());
+            var server = new RedisServer(FreePort(), extra);
             try
             {
                 server.Start();
@@ -77,7 +81,7 @@ public sealed class RedisServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning" })
+        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning" }.Concat(_extra))
             start.ArgumentList.Add(arg);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, _) => { };

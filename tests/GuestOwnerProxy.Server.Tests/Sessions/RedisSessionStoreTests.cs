@@ -147,11 +147,21 @@ public sealed class RedisSessionStoreTests : IDisposable
     public async Task A_lease_ended_without_an_outcome_puts_the_session_back_unchanged()
     {
         var key = NewKey("k1");
-        var a = Store([key]);
+        var a = Store([key], tweak: o =>
+        {
+            o.Ttl = TimeSpan.FromSeconds(30);
+            o.IdleTtl = TimeSpan.FromSeconds(10);
+        });
         var added = await a.AddAsync(NewLaunch(1), Identity, "p", "c");
         var handle = SessionHandle.ForConnection(added.ConnectionId);
+        var redis = Inspect().GetDatabase();
+        Assert.True((await redis.KeyTimeToLiveAsync(Key("session:" + added.ConnectionId)))!.Value <= TimeSpan.FromSeconds(10)); // idle TTL
         await using (var lease = (await a.TryAcquireAsync(handle))!)
             Assert.False(await lease.RecordFailedAttemptAsync());
+        // A measurement was checked: the rest of the whole-session TTL now, in Redis and in the bounds.
+        Assert.True((await redis.KeyTimeToLiveAsync(Key("session:" + added.ConnectionId)))!.Value > TimeSpan.FromSeconds(20));
+        Assert.True((await redis.SortedSetScoreAsync(Key("live"), added.ConnectionId.ToString()))!.Value
+            > DateTimeOffset.UtcNow.AddSeconds(20).ToUnixTimeMilliseconds());
         await using (var lease = (await a.TryAcquireAsync(handle))!) { }
         await using (var lease = (await a.TryAcquireAsync(handle))!)
         {
@@ -223,11 +233,17 @@ public sealed class RedisSessionStoreTests : IDisposable
         await using (var lease = (await after.TryAcquireAsync(SessionHandle.ForConnection(sealedNew.ConnectionId)))!)
             await lease.CompleteAsync();
 
-        // Only the old key sealed this one: the server with the new key alone cannot open it, says so and removes it.
-        var refused = await Assert.ThrowsAsync<SessionUnreadableException>(() => after.TryAcquireAsync(SessionHandle.ForConnection(sealedOld.ConnectionId)).AsTask());
-        Assert.Equal("SESSION_UNREADABLE", refused.Reason.Code);
-        Assert.Contains("UnknownKey", refused.Message);
-        Assert.Null(await during.TryAcquireAsync(SessionHandle.ForConnection(sealedOld.ConnectionId)));
+        // Only the old key sealed this one: the server with the new key alone cannot open it and says so, retryably, and
+        // leaves it for a replica that can (a rotation half done) with its TTL unchanged.
+        var redis = Inspect().GetDatabase();
+        var ttlBefore = await redis.KeyTimeToLiveAsync(Key("session:" + sealedOld.ConnectionId));
+        var refused = await Assert.ThrowsAsync<SessionSealedWithUnknownKeyException>(() => after.TryAcquireAsync(SessionHandle.ForConnection(sealedOld.ConnectionId)).AsTask());
+        Assert.Equal("SESSION_SEALING_KEY_UNKNOWN", refused.Reason.Code);
+        Assert.Equal(Policy.DenialStatus.Unavailable, refused.Reason.Status);
+        var ttlAfter = await redis.KeyTimeToLiveAsync(Key("session:" + sealedOld.ConnectionId));
+        Assert.InRange(ttlAfter!.Value, ttlBefore!.Value - TimeSpan.FromSeconds(5), ttlBefore.Value);
+        await using (var lease = (await during.TryAcquireAsync(SessionHandle.ForConnection(sealedOld.ConnectionId)))!)
+            await lease.CompleteAsync();
     }
 
     [RedisFact]
@@ -305,6 +321,27 @@ public sealed class RedisSessionStoreTests : IDisposable
     }
 
     [RedisFact]
+    public async Task With_wait_for_replicas_a_take_no_replica_acknowledged_is_unavailable()
+    {
+        using var primary = RedisServer.StartPrivate();
+        using var replica = RedisServer.StartPrivate("--replicaof", "127.0.0.1", primary.Port.ToString());
+        var key = NewKey("k1");
+        var a = Store([key], primary, o => o.Redis.WaitForReplicas = 1);
+        var inspect = Inspect(primary).GetDatabase();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((long)await inspect.ExecuteAsync("WAIT", 1, 100) < 1 && DateTime.UtcNow < deadline) { }
+
+        var first = await a.AddAsync(NewLaunch(1), Identity, "p", "c");
+        await using (var lease = (await a.TryAcquireAsync(SessionHandle.ForConnection(first.ConnectionId)))!)
+            await lease.CompleteAsync();
+
+        replica.Kill(); // the take can no longer reach a replica: a failover now could resurrect the session
+        var second = await a.AddAsync(NewLaunch(2), Identity, "p", "c");
+        var refused = await Assert.ThrowsAsync<SessionStoreUnavailableException>(() => a.TryAcquireAsync(SessionHandle.ForConnection(second.ConnectionId)).AsTask());
+        Assert.Contains("replicas acknowledged", refused.Message);
+    }
+
+    [RedisFact]
     public async Task A_hung_redis_is_unavailable_after_the_configured_timeout()
     {
         using var redis = RedisServer.StartPrivate();
@@ -365,6 +402,13 @@ internal static class RedisDump
         var spellings = new List<byte[]> { secret };
         foreach (var text in EndToEnd.ConcurrencyAndSecrecyTests.Spellings(secret).Append(Convert.ToHexStringLower(secret)))
             spellings.Add(System.Text.Encoding.ASCII.GetBytes(text));
+        // Base64 at every alignment: the secret after 1 or 2 other bytes encodes to different text; the middle of that
+        // text (away from the neighbouring bytes) is in any base64 of data holding the secret at that alignment.
+        for (int shift = 1; shift <= 2; shift++)
+        {
+            var text = Convert.ToBase64String([.. new byte[shift], .. secret]);
+            spellings.Add(System.Text.Encoding.ASCII.GetBytes(text[4..^4]));
+        }
         for (int i = 0; i + 12 <= secret.Length; i += 4)
             spellings.Add(secret[i..(i + 12)]);
         foreach (var item in items)

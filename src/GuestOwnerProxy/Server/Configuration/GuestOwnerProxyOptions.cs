@@ -102,6 +102,11 @@ public sealed class RedisSessionOptions
 
     /// <summary>Bound on connecting and on every Redis command; past it the request is denied UNAVAILABLE.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Redis replicas that must acknowledge a session's take (WAIT) before its secret is released, so single use
+    /// survives a failover (Sentinel, Cluster): a promoted replica that never saw the take could hand the session out
+    /// again. 0 (default, a single Redis) does not wait.</summary>
+    public int WaitForReplicas { get; set; }
 }
 
 /// <summary>Per-client request rate on the broker's methods (ASP.NET Core's token bucket limiter), by the same client

@@ -42,6 +42,9 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
             yield return $"{Section}Sessions:Store must be memory or redis";
         if (sessions.Store == SessionStoreKind.Redis)
         {
+            // Redis TTLs are whole milliseconds: a shorter one would be PX 0, which Redis refuses on every bundle.
+            if (sessions.Ttl > TimeSpan.Zero && sessions.Ttl < TimeSpan.FromMilliseconds(1) || sessions.IdleTtl > TimeSpan.Zero && sessions.IdleTtl < TimeSpan.FromMilliseconds(1))
+                yield return $"{Section}Sessions:Ttl and Sessions:IdleTtl must be at least 1 ms with the Redis store";
             foreach (var problem in RedisProblems(sessions.Redis))
                 yield return $"{Section}Sessions:Redis:{problem}";
         }
@@ -93,6 +96,8 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
             yield return $"Configuration: {problem}";
         if (redis.Timeout <= TimeSpan.Zero || redis.Timeout > TimeSpan.FromMinutes(1))
             yield return "Timeout must be positive and at most 00:01:00";
+        if (redis.WaitForReplicas < 0)
+            yield return "WaitForReplicas must not be negative";
         if (string.IsNullOrEmpty(redis.KeyPrefix))
             yield return "KeyPrefix must not be empty (keys of several deployments sharing one Redis would collide)";
         else if (redis.KeyPrefix.IndexOfAny(['{', '}']) >= 0)

@@ -85,8 +85,11 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     // across replicas.
     public static readonly DenialReason SessionStoreUnavailable = new("SESSION_STORE_UNAVAILABLE",
         "SESSION STORE UNAVAILABLE: the session store cannot be reached; retry later", DenialStatus.Unavailable);
+    public static readonly DenialReason SessionSealedWithUnknownKey = new("SESSION_SEALING_KEY_UNKNOWN",
+        "SESSION STORE UNAVAILABLE: the session is sealed with a key this replica does not have (a sealing key rotation in progress?); retry later",
+        DenialStatus.Unavailable);
     public static readonly DenialReason SessionUnreadable = new("SESSION_UNREADABLE",
-        "SESSION INVALID: the stored session cannot be unsealed (its sealing key is no longer configured, or the value was altered); start a new launch",
+        "SESSION INVALID: the stored session does not unseal (the value was altered in the store); start a new launch",
         DenialStatus.DataLoss);
 
     public static readonly DenialReason InternalError = new("INTERNAL_ERROR", "INTERNAL ERROR", DenialStatus.Internal);

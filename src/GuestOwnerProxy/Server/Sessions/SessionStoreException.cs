@@ -20,3 +20,10 @@ public sealed class SessionUnreadableException(string message) : SessionStoreExc
 {
     public override DenialReason Reason => DenialReason.SessionUnreadable;
 }
+
+/// <summary>A stored session is sealed with a key this server does not have. It stays in the store (another replica, in
+/// the middle of a key rotation, may open it); the request may be retried.</summary>
+public sealed class SessionSealedWithUnknownKeyException(string message) : SessionStoreException(message)
+{
+    public override DenialReason Reason => DenialReason.SessionSealedWithUnknownKey;
+}

@@ -55,20 +55,28 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
     private const string TakeScript = """
         local h = redis.call('HMGET', KEYS[1], 'v', 'l', 'a', 'r')
         if not h[1] then return false end
+        h[5] = redis.call('PTTL', KEYS[1])
         redis.call('DEL', KEYS[1])
         return h
         """;
     // KEYS: session hash, live set, client set. Puts a taken session back (unless its id was reused meanwhile), with its
-    // TTL and its expiry in the bounds.
+    // TTL and its expiry in the bounds (re-added if a prune removed it meanwhile: only the holder writes it now).
     private const string PutBackScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'a', ARGV[3], 'r', ARGV[4])
         redis.call('PEXPIRE', KEYS[1], ARGV[5])
-        redis.call('ZADD', KEYS[2], 'XX', ARGV[6], ARGV[7])
-        redis.call('ZADD', KEYS[3], 'XX', ARGV[6], ARGV[7])
+        redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
+        redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
         return 1
         """;
     // KEYS: live set, client set, launch index. A session that ended: its place in the bounds and its second name.
+    // KEYS: session hash. Puts a value back exactly as it was taken (fields and remaining TTL); the bounds were not touched.
+    private const string PutBackRawScript = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'a', ARGV[3], 'r', ARGV[4])
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        return 1
+        """;
     private const string ForgetScript = """
         redis.call('ZREM', KEYS[1], ARGV[1])
         redis.call('ZREM', KEYS[2], ARGV[1])
@@ -90,6 +98,9 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
     private readonly int _maxPerClient;
     private readonly int _maxAttempts;
     private long _operations;
+    private readonly int _waitForReplicas;
+    private readonly TimeSpan _timeout;
+    private volatile bool _disposed;
 
     /// <summary>Settings are read once, at start-up, like the in-memory store's.</summary>
     public RedisSessionStore(ServerSettings settings, TimeProvider time, ILogger<RedisSessionStore> logger)
@@ -115,6 +126,8 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
         _maxSessions = options.MaxSessions;
         _maxPerClient = Math.Max(1, options.MaxPerClient);
         _maxAttempts = options.MaxMeasurementAttempts;
+        _waitForReplicas = options.Redis.WaitForReplicas;
+        _timeout = options.Redis.Timeout;
         // Only the command connection: the subscription connection reports the same outage a second time.
         connection.ConnectionFailed += (_, e) =>
         {
@@ -197,7 +210,9 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
             throw new SessionUnreadableException($"session {connectionId} has malformed fields");
         }
 
-        var session = Unseal(sealedValue, connectionId, launchId);
+        if (_waitForReplicas > 0)
+            await AwaitReplication(connectionId);
+        var session = await UnsealOrPutBack(sealedValue, connectionId, launchId, fields);
         session.FailedAttempts = attempts;
         session.SecretRequested = fields[3].ToString() == "1";
         var lease = new Lease(this, session, sealedValue);
@@ -238,10 +253,14 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
 
     private byte[] Seal(LiveSession session)
     {
+        ThrowIfShuttingDown();
         var plaintext = SessionRecord.Write(session);
         try
         {
-            return _keys.Seal(plaintext, Context(session.ConnectionId, session.LaunchId));
+            var sealedValue = _keys.Seal(plaintext, Context(session.ConnectionId, session.LaunchId));
+            // Disposed meanwhile: the keys may have been zeroed under the seal; that value must never be stored.
+            ThrowIfShuttingDown();
+            return sealedValue;
         }
         finally
         {
@@ -249,9 +268,61 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// Single use must survive a failover: the take's delete has to be on <see cref="_waitForReplicas"/> replicas before
+    /// the session is used, or a promoted replica that never saw it could hand the same session out again.
+    /// </summary>
+    private async ValueTask AwaitReplication(int connectionId)
+    {
+        // Half the command timeout, so Redis answers with the count before the client gives up on the command.
+        var acknowledged = (long)await Run(db => db.ExecuteAsync("WAIT", _waitForReplicas, Math.Max(1, (long)(_timeout.TotalMilliseconds / 2))));
+        if (acknowledged < _waitForReplicas)
+        {
+            _logger.LogError("Session {ConnectionId} taken but only {Acknowledged} of {Wanted} Redis replicas acknowledged it within {Timeout}: denied, the launch must start again",
+                connectionId, acknowledged, _waitForReplicas, _timeout);
+            throw new SessionStoreUnavailableException($"{acknowledged} of {_waitForReplicas} replicas acknowledged the take (Sessions:Redis:WaitForReplicas)");
+        }
+    }
+
+    /// <summary>
+    /// The session, unsealed. A value sealed with a key this replica does not have goes back unchanged (another replica,
+    /// mid-rotation, may have it) and is a retryable denial; a value that fails its tag is removed and denied for good.
+    /// </summary>
+    private async ValueTask<LiveSession> UnsealOrPutBack(byte[] sealedValue, int connectionId, Guid launchId, RedisResult[] fields)
+    {
+        try
+        {
+            return Unseal(sealedValue, connectionId, launchId);
+        }
+        catch (SessionSealedWithUnknownKeyException)
+        {
+            long pttl = (long)fields[4];
+            if (pttl > 0)
+                await Run(db => db.ScriptEvaluateAsync(PutBackRawScript, [SessionKey(connectionId)],
+                    [sealedValue, fields[1].ToString(), fields[2].ToString(), fields[3].ToString(), pttl]));
+            throw;
+        }
+    }
+
+    private void ThrowIfShuttingDown()
+    {
+        if (_disposed)
+            throw new SessionStoreUnavailableException("the session store is shutting down");
+    }
+
     private LiveSession Unseal(byte[] sealedValue, int connectionId, Guid launchId)
     {
+        ThrowIfShuttingDown();
         var plaintext = _keys.Unseal(sealedValue, Context(connectionId, launchId), out var failure);
+        if (plaintext is null && failure == UnsealFailure.UnknownKey)
+        {
+            var named = Convert.ToHexStringLower(sealedValue.AsSpan(SealedValueLayout.KeyId, SealingKey.IdSize));
+            _logger.LogError(
+                "Session {ConnectionId} in Redis is sealed with key id {KeyId}, which this server does not have ({KeyIds}): put back, the request is refused as retryable. " +
+                "During a key rotation every replica must list the new key before any replica seals with it.",
+                connectionId, named, string.Join(", ", _keys.KeyIds));
+            throw new SessionSealedWithUnknownKeyException($"session {connectionId} is sealed with key id {named}, not configured here");
+        }
         if (plaintext is null)
         {
             var keyId = sealedValue.Length >= SealedValueLayout.Nonce
@@ -300,9 +371,11 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
             return;
         }
         var until = requested ? session.ExpiresAt : Min(session.CreatedAt + _idleTtl, session.ExpiresAt);
-        await Run(db => db.ScriptEvaluateAsync(PutBackScript, [SessionKey(session.ConnectionId), _liveKey, ClientKey(session.Client)],
+        var restored = (long)await Run(db => db.ScriptEvaluateAsync(PutBackScript, [SessionKey(session.ConnectionId), _liveKey, ClientKey(session.Client)],
             [sealedValue, LaunchText(session.LaunchId), attempts, requested ? 1 : 0, Math.Max(1, (long)remaining.TotalMilliseconds),
                 until.ToUnixTimeMilliseconds(), session.ConnectionId.ToString(CultureInfo.InvariantCulture)]));
+        if (restored == 0)
+            _logger.LogWarning("Session {ConnectionId} could not be put back: its id is in use again; that launch must start again", session.ConnectionId);
     }
 
     /// <summary>
@@ -351,7 +424,7 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
         {
             return await command(_connection.Database).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException or ObjectDisposedException or InvalidOperationException)
         {
             // The type and StackExchange.Redis's text (endpoint, state, command name): never a value.
             throw new SessionStoreUnavailableException($"Redis: {ex.GetType().Name}: {FirstLine(ex.Message)}", ex);
@@ -366,8 +439,9 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
         {
             _ = command(_connection.Database);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception)
         {
+            // Whatever it was, the request's answer is already decided; expiry does this clean-up otherwise.
         }
     }
 
@@ -383,9 +457,12 @@ public sealed class RedisSessionStore : ISessionStore, IDisposable
 
     public void Dispose()
     {
-        _keys.Dispose();
+        if (_disposed)
+            return;
+        _disposed = true;
         if (_ownsConnection)
             _connection.Dispose();
+        _keys.Dispose();
     }
 
     /// <summary>A session taken out of Redis for one request; this replica alone holds it until the lease ends.</summary>

@@ -89,7 +89,7 @@ public sealed class SealingKeyRing : IDisposable
             return null;
         }
         int length = sealedValue.Length - SealedValueLayout.SizeFor(0);
-        var plaintext = new byte[length];
+        var plaintext = GC.AllocateArray<byte>(length, pinned: true); // zeroed by the caller; never moved meanwhile
         try
         {
             using var aes = new AesGcm(key.Key, SealedValueLayout.TagSize);

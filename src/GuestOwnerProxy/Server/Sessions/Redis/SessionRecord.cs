@@ -26,7 +26,8 @@ internal static class SessionRecord
         int size = 1 + 4 + launch.Tek.Length + launch.Tik.Length + 1 + 3 * 8
             + strings.Sum(s => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s)))
             + 4 + (identity.Evidence.PdhCertificate?.Length ?? 0) + 4 + (identity.Evidence.CertificateChain?.Length ?? 0);
-        var buffer = new byte[size];
+        // Pinned: the GC never moves it, so zeroing it leaves no copy of TEK/TIK behind.
+        var buffer = GC.AllocateArray<byte>(size, pinned: true);
         var writer = new Writer(buffer);
         writer.Byte(FormatVersion);
         writer.String(strings[0]);
@@ -59,9 +60,10 @@ internal static class SessionRecord
         var platform = PlatformNames.TryParse(reader.String(), out var kind) ? kind : throw new FormatException("unknown platform");
         uint policy = reader.UInt32();
         var tek = reader.Raw(16);
-        var tik = reader.Raw(16);
+        byte[] tik = [];
         try
         {
+            tik = reader.Raw(16);
             var chipId = reader.String();
             var rootName = reader.String();
             bool chainVerified = reader.Byte() == 1;
@@ -151,7 +153,12 @@ internal static class SessionRecord
         public byte Byte() => Take(1)[0];
         public uint UInt32() => BinaryPrimitives.ReadUInt32BigEndian(Take(4));
         public long Int64() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
-        public byte[] Raw(int length) => Take(length).ToArray();
+        public byte[] Raw(int length)
+        {
+            var raw = GC.AllocateArray<byte>(length, pinned: true);
+            Take(length).CopyTo(raw);
+            return raw;
+        }
 
         public byte[]? Bytes()
         {
