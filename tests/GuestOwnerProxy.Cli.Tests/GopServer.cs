@@ -13,6 +13,7 @@ public sealed partial class GopServer : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _disposed;
 
     private GopServer(Process process)
     {
@@ -75,8 +76,13 @@ public sealed partial class GopServer : IDisposable
         throw new TimeoutException($"gop serve did not report a listening port within {limit.TotalSeconds} s:\n{Log}");
     }
 
+    /// <summary>SIGKILL (Process.Kill): the server gets no chance to clean up, as in a crash. Idempotent, so a test may
+    /// kill a replica and leave the rest to its clean-up.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         try
         {
             if (!_process.HasExited)

@@ -26,6 +26,7 @@ public sealed class GopCommandLine
         new ChainVerifyCommand(),
         new SecretBuildCommand(),
         new CheckConfigCommand(),
+        new SealingKeyNewCommand(),
         new ClientCommand(ClientOperation.GetBundle),
         new ClientCommand(ClientOperation.GetSecret),
         new SimulateCommand(),

@@ -70,6 +70,43 @@ public sealed class SessionLimitOptions
     public int MaxPerClient { get; set; } = 256;
 
     public int MaxMeasurementAttempts { get; set; } = 3;
+
+    /// <summary>Where live sessions are kept: this process's memory (default; a restart loses them) or Redis, shared
+    /// by every replica and surviving restarts (<see cref="Redis"/>).</summary>
+    public SessionStoreKind Store { get; set; } = SessionStoreKind.Memory;
+
+    public RedisSessionOptions Redis { get; set; } = new();
+}
+
+public enum SessionStoreKind
+{
+    Memory,
+    Redis,
+}
+
+/// <summary>The Redis session store (<c>Sessions:Store = redis</c>). Every value is sealed (AES-256-GCM) before it leaves
+/// the process: Redis holds no TEK, TIK or key in the clear.</summary>
+public sealed class RedisSessionOptions
+{
+    /// <summary>A StackExchange.Redis configuration string ("127.0.0.1:6379", "sentinel1:26379,serviceName=mymaster",
+    /// "redis.example:6380,ssl=true,user=gop,password=..."), so Sentinel, Cluster, TLS and ACL users all work.</summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>Prefix of every key the proxy writes, so several deployments can share one Redis.</summary>
+    public string KeyPrefix { get; set; } = "gop:";
+
+    /// <summary>Sealing key files (32 random bytes each, mode 0600; <c>gop sealing-key new FILE</c>). The first seals new
+    /// sessions; all of them unseal, so a key is rotated by putting a new one first and removing the old one once the
+    /// sessions it sealed have expired (<see cref="SessionLimitOptions.Ttl"/>).</summary>
+    public List<string> SealingKeyFiles { get; set; } = [];
+
+    /// <summary>Bound on connecting and on every Redis command; past it the request is denied UNAVAILABLE.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Redis replicas that must acknowledge a session's take (WAIT) before its secret is released, so single use
+    /// survives a failover (Sentinel, Cluster): a promoted replica that never saw the take could hand the session out
+    /// again. 0 (default, a single Redis) does not wait.</summary>
+    public int WaitForReplicas { get; set; }
 }
 
 /// <summary>Per-client request rate on the broker's methods (ASP.NET Core's token bucket limiter), by the same client

@@ -38,6 +38,16 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
             yield return $"{Section}Sessions:MaxMemoryMiB must be at least 1";
         if (sessions.MaxPerClient < 1)
             yield return $"{Section}Sessions:MaxPerClient must be at least 1";
+        if (!Enum.IsDefined(sessions.Store))
+            yield return $"{Section}Sessions:Store must be memory or redis";
+        if (sessions.Store == SessionStoreKind.Redis)
+        {
+            // Redis TTLs are whole milliseconds: a shorter one would be PX 0, which Redis refuses on every bundle.
+            if (sessions.Ttl > TimeSpan.Zero && sessions.Ttl < TimeSpan.FromMilliseconds(1) || sessions.IdleTtl > TimeSpan.Zero && sessions.IdleTtl < TimeSpan.FromMilliseconds(1))
+                yield return $"{Section}Sessions:Ttl and Sessions:IdleTtl must be at least 1 ms with the Redis store";
+            foreach (var problem in RedisProblems(sessions.Redis))
+                yield return $"{Section}Sessions:Redis:{problem}";
+        }
         if (options.RateLimit.PermitsPerSecond < 0)
             yield return $"{Section}RateLimit:PermitsPerSecond must not be negative (0 switches rate limiting off)";
         if (options.RateLimit.PermitsPerSecond > 0 && options.RateLimit.Burst < 1)
@@ -74,6 +84,31 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
 
         if (!string.IsNullOrWhiteSpace(options.AuditLog) && AuditLogProblem(options.AuditLog) is { } audit)
             yield return $"{Section}AuditLog: {audit}";
+    }
+
+    /// <summary>What the Redis store needs before it can start: a configuration string StackExchange.Redis accepts, a
+    /// bounded timeout, and at least one readable sealing key (read exactly as the store will read it).</summary>
+    private static IEnumerable<string> RedisProblems(RedisSessionOptions redis)
+    {
+        if (string.IsNullOrWhiteSpace(redis.Configuration))
+            yield return "Configuration is required when Sessions:Store is redis (a StackExchange.Redis configuration string, e.g. 127.0.0.1:6379)";
+        else if (Sessions.Redis.RedisConnection.ConfigurationProblem(redis.Configuration) is { } problem)
+            yield return $"Configuration: {problem}";
+        if (redis.Timeout <= TimeSpan.Zero || redis.Timeout > TimeSpan.FromMinutes(1))
+            yield return "Timeout must be positive and at most 00:01:00";
+        if (redis.WaitForReplicas < 0)
+            yield return "WaitForReplicas must not be negative";
+        if (string.IsNullOrEmpty(redis.KeyPrefix))
+            yield return "KeyPrefix must not be empty (keys of several deployments sharing one Redis would collide)";
+        else if (redis.KeyPrefix.IndexOfAny(['{', '}']) >= 0)
+            yield return "KeyPrefix must not contain '{' or '}' (the store's own hash tag keeps its quota keys in one Cluster slot)";
+        if (redis.SealingKeyFiles.Count == 0)
+            yield return "SealingKeyFiles: at least one sealing key file is required (create one with: gop sealing-key new FILE)";
+        for (int i = 0; i < redis.SealingKeyFiles.Count; i++)
+        {
+            if (Sessions.Redis.SealingKey.FileProblem(redis.SealingKeyFiles[i]) is { } problem)
+                yield return $"SealingKeyFiles:{i}: {problem}";
+        }
     }
 
     /// <summary>The certificate and key an https endpoint needs, loaded as Kestrel will load them, and the client CA file.</summary>

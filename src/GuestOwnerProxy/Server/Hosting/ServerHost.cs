@@ -5,6 +5,7 @@ using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Services;
 using GuestOwnerProxy.Server.Sessions;
+using GuestOwnerProxy.Server.Sessions.Redis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -124,7 +125,8 @@ public static class ServerHost
             grpc.MaxReceiveMessageSize = MalformedRequestGuard.MaxMessageSize;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration");
+        builder.Services.AddGrpcHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration")
+            .AddCheck<SessionStoreHealthCheck>("sessions");
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
@@ -132,7 +134,11 @@ public static class ServerHost
         builder.Services.AddSingleton<BrokerConfigurationStore>();
         builder.Services.AddSingleton<IBrokerConfigurationSource>(sp => sp.GetRequiredService<BrokerConfigurationStore>());
         builder.Services.AddSingleton<InMemorySessionStore>();
-        builder.Services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
+        builder.Services.AddSingleton<RedisSessionStore>();
+        // Chosen once, at start-up: a store cannot change under live sessions.
+        builder.Services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<ServerSettings>().Current.Sessions.Store == SessionStoreKind.Redis
+            ? sp.GetRequiredService<RedisSessionStore>()
+            : sp.GetRequiredService<InMemorySessionStore>());
         builder.Services.AddSingleton<IAuditLog>(sp =>
         {
             var path = sp.GetRequiredService<ServerSettings>().Current.AuditLog;
