@@ -13,7 +13,8 @@ namespace GuestOwnerProxy.Server.Logging;
 /// <item>One record is one <c>write(2)</c> of the whole line, so records of several writers never interleave.</item>
 /// <item>A write that fails partway (a full file system writes what fits, then refuses) is rolled back: the file is
 /// truncated to where the record started, so no half line is left for the next record to be glued to. An
-/// advisory <c>flock</c> around write and rollback keeps another instance from appending in between; the rollback
+/// advisory <c>flock</c> around write and rollback keeps another instance from appending in between (waited for
+/// briefly only, see <see cref="TryLock"/>); the rollback
 /// is skipped when the file no longer ends with the fragment (truncated by <c>copytruncate</c> meanwhile, or a
 /// writer that takes no lock appended), since truncating then would cut someone else's bytes.</item>
 /// <item><see cref="Reopen"/> (SIGHUP) and <see cref="ReopenIfReplaced"/> (the reload poll compares the path's
@@ -56,7 +57,7 @@ public sealed class AppendOnlyFile : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
-            Retry(() => Libc.flock(_fd, Libc.LOCK_EX), "lock");
+            bool locked = TryLock();
             try
             {
                 nint written;
@@ -76,7 +77,8 @@ public sealed class AppendOnlyFile : IDisposable
             }
             finally
             {
-                Libc.flock(_fd, Libc.LOCK_UN);
+                if (locked)
+                    Libc.flock(_fd, Libc.LOCK_UN);
             }
         }
     }
@@ -155,15 +157,28 @@ public sealed class AppendOnlyFile : IDisposable
             : $"the partial record could not be removed ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})";
     }
 
-    private void Retry(Func<int> call, string what)
+    /// <summary>
+    /// The advisory lock that keeps another instance out between a short write and its rollback. Never waited for
+    /// long: a program that holds a lock on the file for as long as it has it open (.NET's FileShare does, with
+    /// flock) must not stop the audit. Without the lock the record is still written whole; only a rollback could
+    /// then race with another writer, and it checks that the file still ends with its fragment.
+    /// </summary>
+    private bool TryLock()
     {
-        int result;
-        do
-            result = call();
-        while (result < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR);
-        if (result < 0)
-            throw Failure(what, Marshal.GetLastPInvokeError());
+        for (int attempt = 0; attempt < LockAttempts; attempt++)
+        {
+            if (Libc.flock(_fd, Libc.LOCK_EX | Libc.LOCK_NB) == 0)
+                return true;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Libc.EWOULDBLOCK && errno != Libc.EINTR)
+                return false;
+            Thread.Sleep(1);
+        }
+        return false;
     }
+
+    /// <summary>About 50 ms: far longer than another gop holds it (one write), far shorter than a client waits.</summary>
+    private const int LockAttempts = 50;
 
     private IOException Failure(string what, int errno) =>
         new($"'{Path}': {what} failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
@@ -212,6 +227,7 @@ public sealed class AppendOnlyFile : IDisposable
         public const int O_APPEND = 0x400;
         public const int O_CLOEXEC = 0x80000;
         public const int LOCK_EX = 2;
+        public const int LOCK_NB = 4;
         public const int LOCK_UN = 8;
         public const int SEEK_CUR = 1;
         public const int SEEK_END = 2;
@@ -220,6 +236,7 @@ public sealed class AppendOnlyFile : IDisposable
         public const uint STATX_INO = 0x100;
         public const int ENOENT = 2;
         public const int EINTR = 4;
+        public const int EWOULDBLOCK = 11;
         public const int ENOTDIR = 20;
 
         [DllImport("libc", SetLastError = true)]
