@@ -12,12 +12,19 @@ public sealed partial class GopServer : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
+    private readonly StringBuilder _stdout = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private GopServer(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => Collect(e.Data);
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lock (_log)
+                    _stdout.AppendLine(e.Data);
+            Collect(e.Data);
+        };
         _process.ErrorDataReceived += (_, e) => Collect(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -43,9 +50,16 @@ public sealed partial class GopServer : IDisposable
 
     public string Address => $"127.0.0.1:{Port}";
 
+    /// <summary>Standard output and standard error, interleaved as they arrived.</summary>
     public string Log
     {
         get { lock (_log) return _log.ToString(); }
+    }
+
+    /// <summary>Standard output alone.</summary>
+    public string Stdout
+    {
+        get { lock (_log) return _stdout.ToString(); }
     }
 
     // The text line, or the JSON one under --log-format json ("@mt":"Now listening on: {address}","address":"http://...").
