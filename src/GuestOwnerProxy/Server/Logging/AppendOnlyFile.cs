@@ -103,7 +103,9 @@ public sealed class AppendOnlyFile : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
-            if (FileIdentity.OfPath(Path) == _identity)
+            var now = FileIdentity.OfPath(Path);
+            // Where statx is unavailable (an old container runtime's seccomp filter) only SIGHUP reopens.
+            if (now == _identity || now == FileIdentity.Unknown || _identity == FileIdentity.Unknown)
                 return false;
             var (fd, identity) = Open();
             Libc.close(_fd);
@@ -186,6 +188,9 @@ public sealed class AppendOnlyFile : IDisposable
     /// <summary>Device and inode: what a rename or delete-and-recreate changes. Default: no file at the path.</summary>
     private readonly record struct FileIdentity(ulong Inode, uint DeviceMajor, uint DeviceMinor)
     {
+        /// <summary>statx refused (ENOSYS, EPERM): the identity cannot be known, so it is never taken as changed.</summary>
+        public static readonly FileIdentity Unknown = new(ulong.MaxValue, uint.MaxValue, uint.MaxValue);
+
         // struct statx (linux/stat.h) is the same on every architecture, unlike struct stat.
         private const int StatxSize = 256;
         private const int InodeOffset = 32;
@@ -210,6 +215,8 @@ public sealed class AppendOnlyFile : IDisposable
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno is Libc.ENOENT or Libc.ENOTDIR)
                     return null;
+                if (errno is Libc.ENOSYS or Libc.EPERM)
+                    return Unknown;
                 throw new IOException($"'{name}': statx failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
             }
             return new FileIdentity(
@@ -234,10 +241,12 @@ public sealed class AppendOnlyFile : IDisposable
         public const int AT_FDCWD = -100;
         public const int AT_EMPTY_PATH = 0x1000;
         public const uint STATX_INO = 0x100;
+        public const int EPERM = 1;
         public const int ENOENT = 2;
         public const int EINTR = 4;
         public const int EWOULDBLOCK = 11;
         public const int ENOTDIR = 20;
+        public const int ENOSYS = 38;
 
         [DllImport("libc", SetLastError = true)]
         public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
