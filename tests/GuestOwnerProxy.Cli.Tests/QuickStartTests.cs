@@ -12,7 +12,7 @@ namespace GuestOwnerProxy.Cli.Tests;
 /// </summary>
 public sealed class QuickStartTests : IDisposable
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    internal static readonly string RepoRoot = FindRepoRoot();
     private readonly string _audit = Path.Combine(Path.GetTempPath(), $"gop-quickstart-{Guid.NewGuid():n}.jsonl");
 
     public void Dispose() => File.Delete(_audit);

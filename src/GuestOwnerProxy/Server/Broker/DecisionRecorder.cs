@@ -32,10 +32,13 @@ public sealed class DecisionRecorder
     private readonly TimeProvider _time;
     private readonly ILogger<DecisionRecorder> _logger;
     private readonly RepeatedLogLimiter _edgeLines;
+    private readonly AuditWriteFailures? _failures;
 
-    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger)
+    /// <param name="failures">Counts records that could not be written (the metrics read it); none in tools and tests.</param>
+    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger, AuditWriteFailures? failures = null)
     {
         _audit = audit;
+        _failures = failures;
         _time = time;
         _logger = logger;
         _edgeLines = new RepeatedLogLimiter(time);
@@ -45,7 +48,7 @@ public sealed class DecisionRecorder
         AuditRecord.Of(_time.GetUtcNow(), auditEvent, protocol, peer);
 
     /// <summary>Writes the record; a failed write never changes the decision (see <see cref="AuditLogWriter"/>).</summary>
-    public void Write(AuditRecord record) => _audit.WriteSafely(record, _logger);
+    public void Write(AuditRecord record) => _audit.WriteSafely(record, _logger, _failures);
 
     /// <summary>Audits and logs a request refused at the protocol edge (its fields did not parse) and returns the denial.</summary>
     /// <param name="launchId">The launch id as sent, if any (quoted; only plausible lengths are kept).</param>

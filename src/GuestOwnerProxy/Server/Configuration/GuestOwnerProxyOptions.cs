@@ -20,8 +20,17 @@ public sealed class GuestOwnerProxyOptions
     /// <summary><c>-d/--debug</c>: debug-level logging.</summary>
     public bool Debug { get; set; }
 
-    /// <summary><c>-l/--logfile</c>: also write the log to this file (compact JSON lines).</summary>
+    /// <summary><c>-l/--logfile</c>: also write the log to this file (appended, reopened on SIGHUP; see <see cref="LogFileFormat"/>).</summary>
     public string? LogFile { get; set; }
+
+    /// <summary><c>--log-format</c>: the console's format, text for a terminal (default) or JSON for a log shipper.</summary>
+    public LogFormat LogFormat { get; set; } = LogFormat.Text;
+
+    /// <summary><c>--log-file-format</c>: the <see cref="LogFile"/>'s format; JSON lines (compact, CLEF) by default.</summary>
+    public LogFormat LogFileFormat { get; set; } = LogFormat.Json;
+
+    /// <summary>When the <see cref="LogFile"/> is synced to disk; the kernel decides by default (a crash of the process loses nothing).</summary>
+    public FileSyncPolicy LogFileSync { get; set; } = FileSyncPolicy.None;
 
     /// <summary><c>-p/--port</c>: port of the default endpoint (used when <see cref="Urls"/> is empty).</summary>
     public int Port { get; set; } = 50051;
@@ -36,6 +45,10 @@ public sealed class GuestOwnerProxyOptions
 
     /// <summary>Append-only JSON-lines audit log. Empty disables it (warned at start-up).</summary>
     public string? AuditLog { get; set; } = "gop-audit.jsonl";
+
+    /// <summary>When the <see cref="AuditLog"/> is synced to disk: after every record by default, so a decision the
+    /// client has been told survives a power loss.</summary>
+    public FileSyncPolicy AuditLogSync { get; set; } = FileSyncPolicy.EveryRecord;
 
     /// <summary>How often the keysets/keys/image/trust files are checked for changes. Zero disables hot reload.</summary>
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -137,6 +150,24 @@ public sealed class TrustOptions
 
     /// <summary>Switches chain verification off. Never a default; logged loudly on every bundle.</summary>
     public bool SkipVerification { get; set; }
+}
+
+/// <summary>How log lines are written: the console template or compact JSON (one object per line, CLEF).</summary>
+public enum LogFormat
+{
+    /// <summary><c>[time LVL] source: message</c>, an exception's stack trace on the following lines.</summary>
+    Text,
+    /// <summary>Serilog's compact JSON (<c>@t</c>, <c>@mt</c>, <c>@l</c>, <c>@x</c>, properties): one line per event.</summary>
+    Json,
+}
+
+/// <summary>When an appended log file is flushed to stable storage (<c>fdatasync</c>).</summary>
+public enum FileSyncPolicy
+{
+    /// <summary>After every record: a written record survives a power loss. One disk flush per record.</summary>
+    EveryRecord,
+    /// <summary>Left to the kernel: a written record survives a crash of the process, not of the machine.</summary>
+    None,
 }
 
 public enum BundleEncoding

@@ -82,8 +82,19 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
         if (https.Count > 0 && TlsProblem(options.Tls, https[0]) is { } tls)
             yield return tls;
 
-        if (!string.IsNullOrWhiteSpace(options.AuditLog) && AuditLogProblem(options.AuditLog) is { } audit)
+        if (!string.IsNullOrWhiteSpace(options.AuditLog) && AppendFileProblem(options.AuditLog) is { } audit)
             yield return $"{Section}AuditLog: {audit}";
+        if (!Enum.IsDefined(options.AuditLogSync))
+            yield return $"{Section}AuditLogSync must be EveryRecord or None";
+        if (!Enum.IsDefined(options.LogFileSync))
+            yield return $"{Section}LogFileSync must be EveryRecord or None";
+        if (!Enum.IsDefined(options.LogFormat))
+            yield return $"{Section}LogFormat must be Text or Json";
+        if (!Enum.IsDefined(options.LogFileFormat))
+            yield return $"{Section}LogFileFormat must be Text or Json";
+        // The -l file is opened as the audit log is: the same rules, so a bad path stops the start with its name.
+        if (!string.IsNullOrWhiteSpace(options.LogFile) && AppendFileProblem(options.LogFile) is { } logFile)
+            yield return $"{Section}LogFile: {logFile}";
     }
 
     /// <summary>What the Redis store needs before it can start: a configuration string StackExchange.Redis accepts, a
@@ -154,12 +165,12 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
     }
 
     /// <summary>
-    /// Whether the audit log can be opened for append as <see cref="Audit.JsonLinesAuditLog"/> opens it, without
+    /// Whether a log file (the audit log, the -l file) can be opened for append as <see cref="Logging.AppendOnlyFile"/> opens it, without
     /// writing a record or creating anything that stays: an existing file is opened for append and closed;
     /// for a missing file (the server creates it and its directories) the nearest existing directory must
     /// accept a new file, tried with a probe that is deleted when closed.
     /// </summary>
-    internal static string? AuditLogProblem(string path)
+    internal static string? AppendFileProblem(string path)
     {
         string full;
         try

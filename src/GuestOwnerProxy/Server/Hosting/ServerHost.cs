@@ -3,6 +3,7 @@ using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Logging;
 using GuestOwnerProxy.Server.Services;
 using GuestOwnerProxy.Server.Sessions;
 using GuestOwnerProxy.Server.Sessions.Redis;
@@ -24,6 +25,7 @@ public static class ServerHost
 {
     public const int ExitOk = 0;
     public const int ExitBadConfiguration = 2;
+    public const int ExitCannotListen = 1;
 
     /// <summary>
     /// Runs the server until it is stopped. Exit codes: 0 normal stop, 2 bad configuration or settings
@@ -56,10 +58,10 @@ public static class ServerHost
                 app.Run();
                 return ExitOk;
             }
-            catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
+            catch (IOException ex) when (CannotListen(ex))
             {
                 error.WriteLine($"gop: cannot listen: {OneLine(ex.Message)}");
-                return 1;
+                return ExitCannotListen;
             }
             catch (Exception ex) when (StartupProblem(ex) is { } problem)
             {
@@ -69,6 +71,12 @@ public static class ServerHost
             }
         }
     }
+
+    private static bool CannotListen(Exception ex) => ex is IOException and not FileNotFoundException and not DirectoryNotFoundException;
+
+    /// <summary>Whether <see cref="Run"/> reports <paramref name="ex"/> as one line on stderr when the host fails to start with it
+    /// (the host's own log of it is then left out: see <see cref="LoggingSetup"/>).</summary>
+    internal static bool ReportsItself(Exception ex) => CannotListen(ex) || StartupProblem(ex) is not null;
 
     /// <summary>The one-line description of a start-up failure caused by files or settings; null for anything else.</summary>
     internal static string? StartupProblem(Exception ex) => ex switch
@@ -139,10 +147,16 @@ public static class ServerHost
         builder.Services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<ServerSettings>().Current.Sessions.Store == SessionStoreKind.Redis
             ? sp.GetRequiredService<RedisSessionStore>()
             : sp.GetRequiredService<InMemorySessionStore>());
+        // Every appended log file (audit, -l) is opened through LogFiles, so SIGHUP and the reload poll reopen them all.
+        builder.Services.AddSingleton<LogFiles>();
+        builder.Services.AddHostedService<HangupReopener>();
+        builder.Services.AddSingleton<AuditWriteFailures>();
         builder.Services.AddSingleton<IAuditLog>(sp =>
         {
-            var path = sp.GetRequiredService<ServerSettings>().Current.AuditLog;
-            return string.IsNullOrWhiteSpace(path) ? new NullAuditLog() : new JsonLinesAuditLog(path);
+            var settings = sp.GetRequiredService<ServerSettings>().Current;
+            return string.IsNullOrWhiteSpace(settings.AuditLog)
+                ? new NullAuditLog()
+                : new JsonLinesAuditLog(sp.GetRequiredService<LogFiles>().Open(settings.AuditLog, settings.AuditLogSync));
         });
         builder.Services.AddSingleton<DecisionRecorder>();
         builder.Services.AddSingleton<ChainVerificationCache>();
@@ -174,13 +188,13 @@ public static class ServerHost
         app.Services.GetRequiredService<ISessionStore>();
         app.Services.GetRequiredService<BundleIssuer>();
         app.Services.GetRequiredService<SecretReleaser>();
+        var settings = app.Services.GetRequiredService<ServerSettings>().Current;
         var audit = app.Services.GetRequiredService<IAuditLog>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost).FullName!);
         if (audit is NullAuditLog)
             log.LogWarning("Audit log disabled (GuestOwnerProxy:AuditLog is empty)");
         else if (audit is JsonLinesAuditLog file)
-            log.LogInformation("Audit log: {AuditLog}", file.Path);
-        var settings = app.Services.GetRequiredService<ServerSettings>().Current;
+            log.LogInformation("Audit log: {AuditLog} (sync {AuditLogSync})", file.Path, settings.AuditLogSync);
         log.LogInformation("Guest owner proxy ({Environment}) listening on {Urls}; sessions: TTL {Ttl} (idle {IdleTtl}), max {MaxSessions} / {MaxMemory} MiB / {MaxPerClient} per client, {MaxAttempts} measurement attempts; rate limit {Permits}/s per client (burst {Burst})",
             builder.Environment.EnvironmentName, string.Join(", ", KestrelEndpoints.UrlsOf(settings)),
             settings.Sessions.Ttl, settings.Sessions.IdleTtl, settings.Sessions.MaxSessions, settings.Sessions.MaxMemoryMiB,
