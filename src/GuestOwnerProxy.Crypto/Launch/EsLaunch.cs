@@ -56,3 +56,54 @@ public sealed record EsLaunchDigestResult(
 {
     public byte[] For(int vcpus) => Digests.First(d => d.Vcpus == vcpus).Digest;
 }
+
+/// <summary>
+/// vCPU counts as operators write them: one number ("4"), a comma list ("1,2,4") or a range ("1-8"), mixed freely
+/// ("1-4,8"). The same syntax in keysets.json and on the command line.
+/// </summary>
+public static class VcpuCounts
+{
+    public static IReadOnlyList<int> Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new CryptoFormatException("vCPU counts missing (a number, a list \"1,2,4\" or a range \"1-8\")");
+        var counts = new SortedSet<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var bounds = part.Split('-', StringSplitOptions.TrimEntries);
+            if (bounds.Length is < 1 or > 2 || !bounds.All(b => int.TryParse(b, System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out _)))
+                throw new CryptoFormatException($"'{part}' in vCPU counts '{text}' is not a number or a range such as 1-8");
+            int low = int.Parse(bounds[0], System.Globalization.CultureInfo.InvariantCulture);
+            int high = bounds.Length == 2 ? int.Parse(bounds[1], System.Globalization.CultureInfo.InvariantCulture) : low;
+            if (high < low)
+                throw new CryptoFormatException($"vCPU range '{part}' is empty (its end is below its start)");
+            Check(low);
+            Check(high);
+            for (int n = low; n <= high; n++)
+                counts.Add(n);
+        }
+        return counts.ToList();
+    }
+
+    public static void Check(long count)
+    {
+        if (count is < 1 or > EsVcpuModel.MaxVcpus)
+            throw new CryptoFormatException($"vCPU count {count} is out of range (1..{EsVcpuModel.MaxVcpus})");
+    }
+
+    /// <summary>Compact form for logs and check-config: "1-8", "1-4,8".</summary>
+    public static string Format(IReadOnlyList<int> counts)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < counts.Count;)
+        {
+            int j = i;
+            while (j + 1 < counts.Count && counts[j + 1] == counts[j] + 1)
+                j++;
+            parts.Add(j == i ? $"{counts[i]}" : $"{counts[i]}-{counts[j]}");
+            i = j + 1;
+        }
+        return string.Join(",", parts);
+    }
+}

@@ -17,6 +17,7 @@ public static class VcpuSignature
         ("EPYC-Rome-v3", 23, 49, 0, true), ("EPYC-Rome-v4", 23, 49, 0, true),
         ("EPYC-Milan", 25, 1, 1, true), ("EPYC-Milan-v1", 25, 1, 1, true), ("EPYC-Milan-v2", 25, 1, 1, true),
         ("EPYC-Genoa", 25, 17, 0, true), ("EPYC-Genoa-v1", 25, 17, 0, true),
+        ("EPYC-Turin", 26, 0, 0, true), // as sev-snp-measure 0.0.13 lists it
         // Hygon: QEMU's Dhyana is family 0x18, model 0, stepping 1; the signature follows from the formula, but no
         // public CSV2 launch confirms that Hygon firmware measures it this way.
         ("Dhyana", 24, 0, 1, false), ("Dhyana-v1", 24, 0, 1, false), ("Dhyana-v2", 24, 0, 1, false),

@@ -108,7 +108,7 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
             _logger.LogWarning("Configuration: {Warning}", warning);
         foreach (var image in result.ImageDigests)
             _logger.LogInformation("Image {Image} ({Platform}, kernel hashes {KernelHashes}): launch digest {Digest}",
-                image.Name, image.Platform, image.KernelHashes, Convert.ToHexStringLower(image.Digest));
+                image.CandidateName, image.Platform, image.KernelHashes, Convert.ToHexStringLower(image.Digest));
 
         var configuration = result.Configuration;
         var trust = configuration.Trust;
