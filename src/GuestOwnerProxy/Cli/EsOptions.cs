@@ -64,7 +64,9 @@ public sealed class VcpuOptions
         }
         catch (CryptoFormatException ex)
         {
-            throw CliParse.Bad(command, Family.Name, ex.Message);
+            // Only the family/model/stepping formula throws here; its message names the field that is out of range.
+            var option = ex.Message.Contains("stepping") ? Stepping : ex.Message.Contains("model") ? Model : Family;
+            throw CliParse.Bad(command, option.Name, ex.Message);
         }
 
         var layoutText = args.GetValue(Layout) ?? VmsaLayouts.Init2Name;
