@@ -25,6 +25,8 @@ public sealed class GopCommandLine
         new CertVerifyCommand(),
         new ChainVerifyCommand(),
         new SecretBuildCommand(),
+        new VmsaBuildCommand(),
+        new VmsaShowCommand(),
         new CheckConfigCommand(),
         new SealingKeyNewCommand(),
         new ClientCommand(ClientOperation.GetBundle),

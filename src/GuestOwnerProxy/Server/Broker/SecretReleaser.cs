@@ -145,7 +145,9 @@ public sealed class SecretReleaser
             }
             else
             {
-                var expected = keyset.DigestsFor(session.Platform);
+                // An ES launch (policy bit 0x4, the policy the session blob carried) is measured over VMSA pages: only
+                // ES digests are candidates for it, and only plain digests for any other launch.
+                var expected = keyset.DigestsFor(session.Platform, session.Launch.Policy);
                 if (request.FwDigest is { } claimed)
                 {
                     // The host computed it: it may only narrow the candidates, never add one.
