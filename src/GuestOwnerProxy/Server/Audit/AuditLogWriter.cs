@@ -10,11 +10,13 @@ namespace GuestOwnerProxy.Server.Audit;
 /// </summary>
 public static class AuditLogWriter
 {
-    public static void WriteSafely(this IAuditLog audit, AuditRecord record, ILogger logger)
+    /// <returns>false when the record could not be written (counted by the metrics).</returns>
+    public static bool WriteSafely(this IAuditLog audit, AuditRecord record, ILogger logger)
     {
         try
         {
             audit.Write(record);
+            return true;
         }
         catch (Exception ex)
         {
@@ -22,6 +24,7 @@ public static class AuditLogWriter
                 "AUDIT LOG WRITE FAILED ({ExceptionType}: {Problem}); the decision stands but is NOT in the audit log: {Event} {Decision} {Reason}, connection {ConnectionId}, launch id {LaunchId}, keyset {Keyset}, peer {Peer}",
                 ex.GetType().Name, ex.Message, record.Event, record.Decision, record.Reason ?? "-", record.ConnectionId, record.LaunchId,
                 record.Keyset, record.Peer);
+            return false;
         }
     }
 }

@@ -4,6 +4,7 @@ using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Sessions;
 using GuestOwnerProxy.Server.Logging;
+using GuestOwnerProxy.Server.Observability;
 using GuestOwnerProxy.Server.Policy;
 using Microsoft.Extensions.Logging;
 
@@ -32,10 +33,13 @@ public sealed class DecisionRecorder
     private readonly TimeProvider _time;
     private readonly ILogger<DecisionRecorder> _logger;
     private readonly RepeatedLogLimiter _edgeLines;
+    private readonly GopMetrics? _metrics;
 
-    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger)
+    /// <param name="metrics">Counts every decision written here (null: not counted, as in unit tests and the fuzz rig).</param>
+    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger, GopMetrics? metrics = null)
     {
         _audit = audit;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
         _edgeLines = new RepeatedLogLimiter(time);
@@ -44,8 +48,14 @@ public sealed class DecisionRecorder
     public AuditRecord Start(AuditEvent auditEvent, BrokerProtocol protocol, string peer) =>
         AuditRecord.Of(_time.GetUtcNow(), auditEvent, protocol, peer);
 
-    /// <summary>Writes the record; a failed write never changes the decision (see <see cref="AuditLogWriter"/>).</summary>
-    public void Write(AuditRecord record) => _audit.WriteSafely(record, _logger);
+    /// <summary>Writes the record and counts the decision; a failed write never changes the decision (see
+    /// <see cref="AuditLogWriter"/>). Every decision of both protocols passes here once, so the metrics count each once.</summary>
+    public void Write(AuditRecord record)
+    {
+        _metrics?.Decided(record);
+        if (!_audit.WriteSafely(record, _logger))
+            _metrics?.AuditWriteFailed();
+    }
 
     /// <summary>Audits and logs a request refused at the protocol edge (its fields did not parse) and returns the denial.</summary>
     /// <param name="launchId">The launch id as sent, if any (quoted; only plausible lengths are kept).</param>

@@ -3,6 +3,7 @@ using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Observability;
 using GuestOwnerProxy.Server.Services;
 using GuestOwnerProxy.Server.Sessions;
 using Microsoft.AspNetCore.Builder;
@@ -119,12 +120,14 @@ public static class ServerHost
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
+            // Outermost first: the timing sees the status DenialInterceptor maps.
+            grpc.Interceptors.Add<RequestMetricsInterceptor>();
             grpc.Interceptors.Add<DenialInterceptor>();
             // Largest legitimate request: a full SEV chain (PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK) of about 11.5 KiB.
             grpc.MaxReceiveMessageSize = MalformedRequestGuard.MaxMessageSize;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration");
+        HealthServices.Add(builder.Services);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
@@ -133,6 +136,9 @@ public static class ServerHost
         builder.Services.AddSingleton<IBrokerConfigurationSource>(sp => sp.GetRequiredService<BrokerConfigurationStore>());
         builder.Services.AddSingleton<InMemorySessionStore>();
         builder.Services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
+        // The broker and the metrics see whichever store is registered through the metered wrapper (store errors counted).
+        builder.Services.AddSingleton(sp => new MeteredSessionStore(sp.GetRequiredService<ISessionStore>()));
+        builder.Services.AddSingleton<GopMetrics>();
         builder.Services.AddSingleton<IAuditLog>(sp =>
         {
             var path = sp.GetRequiredService<ServerSettings>().Current.AuditLog;
@@ -140,7 +146,10 @@ public static class ServerHost
         });
         builder.Services.AddSingleton<DecisionRecorder>();
         builder.Services.AddSingleton<ChainVerificationCache>();
-        builder.Services.AddSingleton<BrokerDependencies>();
+        builder.Services.AddSingleton(sp => new BrokerDependencies(
+            sp.GetRequiredService<IBrokerConfigurationSource>(), sp.GetRequiredService<MeteredSessionStore>(),
+            sp.GetRequiredService<IPlatformRegistry>(), sp.GetRequiredService<IRandomSource>(),
+            sp.GetRequiredService<DecisionRecorder>(), sp.GetRequiredService<ChainVerificationCache>()));
         builder.Services.AddSingleton<BundleIssuer>();
         builder.Services.AddSingleton<SecretReleaser>();
         builder.Services.AddHostedService<ConfigurationReloadService>();
@@ -152,8 +161,11 @@ public static class ServerHost
         startup = GuestOwnerProxySettings.Read(builder.Configuration).OrThrow();
         builder.Services.AddSingleton(sp => new ServerSettings(
             sp.GetRequiredService<IConfiguration>(), startup, sp.GetRequiredService<ILogger<ServerSettings>>()));
+        MetricsEndpoint.AddServices(builder.Services, startup.Metrics);
 
         var app = builder.Build();
+        // The metrics listener's connections branch off first: they never reach the broker's middleware or services.
+        MetricsEndpoint.Map(app, startup.Metrics);
         // Throttle first (a flood costs nothing further), then refuse bodies that are not the method's message.
         app.UseRateLimiter();
         app.UseMiddleware<MalformedRequestGuard>();
@@ -168,6 +180,7 @@ public static class ServerHost
         app.Services.GetRequiredService<ISessionStore>();
         app.Services.GetRequiredService<BundleIssuer>();
         app.Services.GetRequiredService<SecretReleaser>();
+        app.Services.GetRequiredService<GopMetrics>();
         var audit = app.Services.GetRequiredService<IAuditLog>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost).FullName!);
         if (audit is NullAuditLog)
@@ -175,6 +188,10 @@ public static class ServerHost
         else if (audit is JsonLinesAuditLog file)
             log.LogInformation("Audit log: {AuditLog}", file.Path);
         var settings = app.Services.GetRequiredService<ServerSettings>().Current;
+        if (settings.Metrics.Url is { } metricsUrl)
+            log.LogInformation("Metrics: {MetricsUrl}{MetricsPath} (Prometheus, HTTP/1.1)", metricsUrl, MetricsEndpoint.Path);
+        else
+            log.LogInformation("Metrics: disabled (GuestOwnerProxy:Metrics:Port is 0)");
         log.LogInformation("Guest owner proxy ({Environment}) listening on {Urls}; sessions: TTL {Ttl} (idle {IdleTtl}), max {MaxSessions} / {MaxMemory} MiB / {MaxPerClient} per client, {MaxAttempts} measurement attempts; rate limit {Permits}/s per client (burst {Burst})",
             builder.Environment.EnvironmentName, string.Join(", ", KestrelEndpoints.UrlsOf(settings)),
             settings.Sessions.Ttl, settings.Sessions.IdleTtl, settings.Sessions.MaxSessions, settings.Sessions.MaxMemoryMiB,
