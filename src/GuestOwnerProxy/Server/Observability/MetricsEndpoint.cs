@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using GuestOwnerProxy.Server.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -12,8 +13,8 @@ namespace GuestOwnerProxy.Server.Observability;
 /// <summary>
 /// The Prometheus scrape endpoint on its own listener (<see cref="MetricsOptions"/>): plain HTTP/1.1, only
 /// <c>GET /metrics</c>, nothing else. Connections accepted by that listener are marked, and requests are told apart
-/// by the mark rather than by port (the port may be reused across tests, and a client cannot forge a connection item):
-/// a gRPC listener never serves /metrics, and the metrics listener never reaches the broker's middleware or services.
+/// by the mark the listener put on the connection, which no request can forge or spell differently
+/// (unlike a Host header or a port compared after binding): a gRPC listener never serves /metrics, and the metrics listener never reaches the broker's middleware or services.
 /// </summary>
 public static class MetricsEndpoint
 {
@@ -37,9 +38,18 @@ public static class MetricsEndpoint
         // Instruments exist in any case (GopMetrics); the SDK and the exporter only when they are exported.
         if (options.Url is null)
             return;
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(GopMetrics.MeterName)
-            .AddPrometheusExporter());
+        services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(GopMetrics.MeterName).AddPrometheusExporter();
+            // The SDK listens to every meter of that name in the process; this host exports only its own (meters
+            // from its IMeterFactory carry the factory as their scope), so servers sharing a process (tests, the
+            // in-process load test) never count each other's launches.
+            ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) =>
+            {
+                var ownFactory = provider.GetRequiredService<IMeterFactory>();
+                builder.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, ownFactory) ? null : MetricStreamConfiguration.Drop);
+            });
+        });
     }
 
     /// <summary>Must run first: metrics connections branch off before the rate limiter and the request guard.</summary>
