@@ -3,6 +3,7 @@ using System.Text.Json;
 using GuestOwnerProxy.Platform;
 using GuestOwnerProxy.Server.Hosting;
 using GuestOwnerProxy.Server.Sessions;
+using GuestOwnerProxy.Server.Sessions.Redis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +35,9 @@ public sealed class InProcessServer : IAsyncDisposable
     public LaunchExpectation Expectation { get; }
     public IReadOnlyList<string> RootFingerprints { get; }
     public ValueTask<int> LiveSessionsAsync() => App.Services.GetRequiredService<ISessionStore>().CountAsync();
+
+    /// <summary>Redis commands the session store sent so far; null with the memory store.</summary>
+    public long? StoreOperations => App.Services.GetRequiredService<ISessionStore>() is RedisSessionStore redis ? redis.Operations : null;
 
     public static async Task<InProcessServer> StartAsync(LoadTestOptions options)
     {
@@ -87,6 +91,15 @@ public sealed class InProcessServer : IAsyncDisposable
                 ["GuestOwnerProxy:Trust:ExtraRootFingerprints:1"] = fingerprints[1],
                 ["Serilog:MinimumLevel:Default"] = options.ServerLogLevel,
             };
+            if (options.Store == "redis")
+            {
+                string sealingKey = Path.Combine(dir, "sealing.key");
+                SealingKey.Create(sealingKey);
+                settings["GuestOwnerProxy:Sessions:Store"] = "redis";
+                settings["GuestOwnerProxy:Sessions:Redis:Configuration"] = options.Redis;
+                settings["GuestOwnerProxy:Sessions:Redis:KeyPrefix"] = $"load{Guid.NewGuid():N}:";
+                settings["GuestOwnerProxy:Sessions:Redis:SealingKeyFiles:0"] = sealingKey;
+            }
 
             // The environment is explicit: a developer's ASPNETCORE_ENVIRONMENT=Development would trust more.
             var app = ServerHost.Build(["--environment", "Production"],

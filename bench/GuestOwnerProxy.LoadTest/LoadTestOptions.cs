@@ -35,12 +35,16 @@ public sealed class LoadTestOptions
     public string ServerLogLevel { get; private set; } = "Warning";
     public string RepositoryRoot { get; private set; } = "";
     public bool Json { get; private set; }
+    /// <summary>The in-process server's session store: memory (default) or redis, on <see cref="Redis"/>.</summary>
+    public string Store { get; private set; } = "memory";
+    public string? Redis { get; private set; }
 
     public const string Usage = """
         usage: GuestOwnerProxy.LoadTest [--concurrency N] [--launches M] [--platform csv|sev|both] [--duration SECONDS]
                                         [--warmup N] [--pool N] [--channel worker|shared|rpc]
                                         [--server HOST:PORT --ovmf FILE [--keyset ID] [--keys keys.json]]
                                         [--image-size BYTES] [--server-log LEVEL] [--repo DIR] [--json]
+                                        [--store memory|redis [--redis HOST:PORT]]
 
         Runs M simulated kata launches, N at a time, over real gRPC h2c: GetLaunchBundle -> LAUNCH_START ->
         LAUNCH_UPDATE_DATA -> LAUNCH_MEASURE -> GetLaunchSecret -> LAUNCH_SECRET, and checks that the guest
@@ -66,6 +70,9 @@ public sealed class LoadTestOptions
                               Information lines would measure the console, not the proxy)
           --repo DIR          repository root holding config/dev (default: found upwards from here)
           --json              also print the report as one JSON object
+          --store S           the in-process server's session store: memory (default) or redis (sealed
+                              sessions in a running redis-server; the report adds Redis operations per launch)
+          --redis HOST:PORT   the loopback redis-server for --store redis (default 127.0.0.1:6379)
         """;
 
     /// <summary>The options on System.CommandLine, with the names of the usage above. Values are checked by
@@ -87,12 +94,14 @@ public sealed class LoadTestOptions
         public readonly Option<string> ServerLog = new("--server-log");
         public readonly Option<string> Repo = new("--repo");
         public readonly Option<bool> Json = new("--json");
+        public readonly Option<string> Store = new("--store");
+        public readonly Option<string> Redis = new("--redis");
 
         public Command Command()
         {
             // Help is the Usage text (Program prints it), so the library's help and version options are left out.
             var command = new Command("GuestOwnerProxy.LoadTest");
-            foreach (var option in new Option[] { Concurrency, Launches, Warmup, Duration, Pool, Platform, Channel, Server, Ovmf, ImageSize, Keyset, Keys, ServerLog, Repo, Json })
+            foreach (var option in new Option[] { Concurrency, Launches, Warmup, Duration, Pool, Platform, Channel, Server, Ovmf, ImageSize, Keyset, Keys, ServerLog, Repo, Json, Store, Redis })
                 command.Options.Add(option);
             return command;
         }
@@ -146,6 +155,20 @@ public sealed class LoadTestOptions
             o.ServerLogLevel = Level(level);
         string? repo = parsed.GetValue(s.Repo);
         o.Json = parsed.GetValue(s.Json);
+        if (parsed.GetValue(s.Store) is { } store)
+            o.Store = store.ToLowerInvariant() is "memory" or "redis" ? store.ToLowerInvariant() : throw new ArgumentException($"--store: '{store}' is not memory or redis");
+        if (parsed.GetValue(s.Redis) is { } redis)
+        {
+            if (o.Store != "redis")
+                throw new ArgumentException("--redis only applies with --store redis");
+            o.Redis = LoopbackAddress(redis);
+        }
+        if (o.Store == "redis")
+        {
+            o.Redis ??= "127.0.0.1:6379";
+            if (o.Server is not null)
+                throw new ArgumentException("--store applies to the in-process server; a --server chooses its own store");
+        }
 
         if (o.Server is not null && o.OvmfFile is null)
             throw new ArgumentException("--server needs --ovmf: the image the server's keyset allows");

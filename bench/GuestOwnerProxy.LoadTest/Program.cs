@@ -46,7 +46,7 @@ try
             if (!server.RootFingerprints.Contains(fingerprint))
                 throw new InvalidOperationException($"the development {kind} root {fingerprint} is not in config/dev (regenerate it, see config/README.md)");
         }
-        Console.WriteLine($"server:    in process, {address} (Production environment, development roots trusted, log level {options.ServerLogLevel})");
+        Console.WriteLine($"server:    in process, {address} (Production environment, development roots trusted, log level {options.ServerLogLevel}); sessions in {options.Store}{(options.Redis is null ? "" : " at " + options.Redis)}");
     }
     else
     {
@@ -68,10 +68,14 @@ try
     // Collect the warm-up's garbage so the memory figures belong to the measured phase.
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     GC.WaitForPendingFinalizers();
+    long? operationsBefore = server?.StoreOperations;
     using var monitor = new ResourceMonitor();
     var result = await runner.RunAsync(options.Launches, options.Duration);
     var resources = monitor.Stop(result.Elapsed);
+    long? storeOperations = server?.StoreOperations - operationsBefore;
     int? sessionsLeft = server is null ? null : await server.LiveSessionsAsync();
+    if (storeOperations is { } operations && result.Succeeded > 0)
+        Console.WriteLine($"redis:     {operations} commands in the measured phase = {(double)operations / result.Succeeded:F1} per launch");
 
     Report.Print(options, address, result, resources, sessionsLeft);
     if (options.Json)

@@ -12,12 +12,20 @@ public sealed partial class GopServer : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
+    private readonly StringBuilder _stdout = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _disposed;
 
     private GopServer(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => Collect(e.Data);
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lock (_log)
+                    _stdout.AppendLine(e.Data);
+            Collect(e.Data);
+        };
         _process.ErrorDataReceived += (_, e) => Collect(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -43,12 +51,20 @@ public sealed partial class GopServer : IDisposable
 
     public string Address => $"127.0.0.1:{Port}";
 
+    /// <summary>Standard output and standard error, interleaved as they arrived.</summary>
     public string Log
     {
         get { lock (_log) return _log.ToString(); }
     }
 
-    [GeneratedRegex(@"Now listening on: http://127\.0\.0\.1:(\d+)")]
+    /// <summary>Standard output alone.</summary>
+    public string Stdout
+    {
+        get { lock (_log) return _stdout.ToString(); }
+    }
+
+    // The text line, or the JSON one under --log-format json ("@mt":"Now listening on: {address}","address":"http://...").
+    [GeneratedRegex(@"Now listening on: http://127\.0\.0\.1:(\d+)|""address"":""http://127\.0\.0\.1:(\d+)""")]
     private static partial Regex ListeningLine();
 
     private void Collect(string? line)
@@ -58,7 +74,8 @@ public sealed partial class GopServer : IDisposable
         lock (_log)
             _log.AppendLine(line);
         if (ListeningLine().Match(line) is { Success: true } match)
-            _port.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            _port.TrySetResult(int.Parse(match.Groups[1].Success ? match.Groups[1].Value : match.Groups[2].Value,
+                System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private void WaitUntilListening(TimeSpan limit)
@@ -75,8 +92,54 @@ public sealed partial class GopServer : IDisposable
         throw new TimeoutException($"gop serve did not report a listening port within {limit.TotalSeconds} s:\n{Log}");
     }
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Sends a signal (<c>HUP</c>, <c>TERM</c>) to the server: <c>dotnet gop.dll</c> runs in the dotnet process itself.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            { UseShellExecute = false }) ?? throw new InvalidOperationException("could not run kill");
+        kill.WaitForExit(10_000);
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill -{name} exited with {kill.ExitCode}");
+    }
+
+    /// <summary>Waits until the server's output has a line containing <paramref name="text"/> <paramref name="count"/> times.</summary>
+    public void WaitForLog(string text, int count = 1, double seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (Occurrences(text) < count)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the server did not log '{text}' {count} time(s) within {seconds} s:\n{Log}");
+            if (_process.HasExited)
+                throw new InvalidOperationException($"gop serve exited with {_process.ExitCode} while waiting for '{text}':\n{Log}");
+            Thread.Sleep(50);
+        }
+    }
+
+    private int Occurrences(string text)
+    {
+        lock (_log)
+            return _log.ToString().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits for the process to end (after a signal); its exit code.</summary>
+    public int WaitForExit(double seconds = 20)
+    {
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(seconds)))
+            throw new TimeoutException($"gop serve did not exit within {seconds} s:\n{Log}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL (Process.Kill): the server gets no chance to clean up, as in a crash. Idempotent, so a test may
+    /// kill a replica and leave the rest to its clean-up.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         try
         {
             if (!_process.HasExited)

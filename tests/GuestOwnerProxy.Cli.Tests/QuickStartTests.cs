@@ -12,7 +12,7 @@ namespace GuestOwnerProxy.Cli.Tests;
 /// </summary>
 public sealed class QuickStartTests : IDisposable
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    internal static readonly string RepoRoot = FindRepoRoot();
     private readonly string _audit = Path.Combine(Path.GetTempPath(), $"gop-quickstart-{Guid.NewGuid():n}.jsonl");
 
     public void Dispose() => File.Delete(_audit);
@@ -40,6 +40,20 @@ public sealed class QuickStartTests : IDisposable
             "--kernel", demo("vmlinuz"), "--initrd", demo("initrd.img"), "--cmdline", "console=ttyS0 loglevel=7");
         Assert.True(sev.ExitCode == 0, sev + "\n--- server\n" + server.Log);
         Assert.Contains("key ids: key_id1", sev.Stdout);
+
+        // SEV-ES/CSV2 launches against the shipped KEYSET-ES (vcpus 1-8, EPYC-v4, init2), on both protocols.
+        foreach (var (platform, protocol) in new[] { ("sev", "setup"), ("csv", "keybroker") })
+        {
+            var es = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", platform, "--ovmf", demo("OVMF.fd"),
+                "--es", "--vcpus", "4", "--keyset", "KEYSET-ES", "--protocol", protocol);
+            Assert.True(es.ExitCode == 0, es + "\n--- server\n" + server.Log);
+            Assert.Contains("4 VMSA pages", es.Stdout);
+            Assert.Contains("guest has 1 key", es.Stdout);
+        }
+        var tooMany = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "sev", "--ovmf", demo("OVMF.fd"),
+            "--es", "--vcpus", "9", "--keyset", "KEYSET-ES");
+        Assert.Equal(1, tooMany.ExitCode);
+        Assert.Contains("MEASUREMENT INVALID", tooMany.Stdout + tooMany.Stderr);
 
         // An image the keyset does not list is refused, whatever the platform proves.
         var other = Gop.RunIn(RepoRoot, "simulate", "--server", $"127.0.0.1:{port}", "--platform", "sev", "--ovmf", demo("vmlinuz"));

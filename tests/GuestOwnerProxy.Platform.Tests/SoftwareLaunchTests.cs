@@ -49,15 +49,22 @@ public class SoftwareLaunchTests
     [Fact]
     public void Sev_FullLaunch_MeasuresAndDeliversTheSecret()
     {
+        // Policy 5 has the ES bit: an SEV-ES launch, whose digest also covers the VMSA pages (here the BSP's and one AP's).
         const uint policy = 0x00000005;
         var session = TestGuestOwner.Sev(Sev.PdhCertificate, policy);
         using var launch = Sev.LaunchStart(session.Godh, session.Blob, policy);
         launch.UpdateData(Ovmf);
+        var bsp = SimulatedVcpuState.SaveArea(0, 0x80b004, 0x800f12, SimulatedVmsaLayout.Init2);
+        var ap = SimulatedVcpuState.SaveArea(1, 0x80b004, 0x800f12, SimulatedVmsaLayout.Init2);
+        launch.UpdateVmsa(bsp);
+        launch.UpdateVmsa(ap);
         byte[] measurement = launch.Measure();
 
-        Assert.Equal(SHA256.HashData(Ovmf), launch.LaunchDigest);
+        byte[] digest = SHA256.HashData([.. Ovmf, .. bsp, .. ap]);
+        Assert.Equal(digest, launch.LaunchDigest);
+        Assert.Equal(2, launch.VmsaCount);
         var v = Sev.Version;
-        Assert.Equal(FirmwareMeasurement.Sev(session.Tik, v.ApiMajor, v.ApiMinor, (byte)v.BuildId, policy, SHA256.HashData(Ovmf), measurement[32..]),
+        Assert.Equal(FirmwareMeasurement.Sev(session.Tik, v.ApiMajor, v.ApiMinor, (byte)v.BuildId, policy, digest, measurement[32..]),
             measurement[..32]);
 
         var (header, data) = TestGuestOwner.SecretPacket(SevLaunchCrypto.Instance, session, measurement[..32],

@@ -31,4 +31,8 @@ public interface IStreamingHash : IDisposable
 
     /// <summary>Returns the 32-byte digest; the hash cannot be used afterwards.</summary>
     byte[] Finish();
+
+    /// <summary>An independent hash in the same state: a common prefix (the firmware image) is hashed once and
+    /// each continuation (one per vCPU count of an SEV-ES launch) finishes its own copy.</summary>
+    IStreamingHash Clone();
 }

@@ -33,7 +33,10 @@ public sealed class CsvLaunchCrypto : ILaunchCrypto
 
     private sealed class Sm3StreamingHash : IStreamingHash
     {
-        private readonly SM3Digest _digest = new();
+        private readonly SM3Digest _digest;
+        public Sm3StreamingHash() : this(new SM3Digest()) { }
+        private Sm3StreamingHash(SM3Digest digest) => _digest = digest;
+        public IStreamingHash Clone() => new Sm3StreamingHash(new SM3Digest(_digest));
         public void Append(ReadOnlySpan<byte> data) => _digest.BlockUpdate(data);
         public byte[] Finish()
         {

@@ -28,7 +28,10 @@ public sealed class SevLaunchCrypto : ILaunchCrypto
 
     private sealed class Sha256StreamingHash : IStreamingHash
     {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash _hash;
+        public Sha256StreamingHash() : this(IncrementalHash.CreateHash(HashAlgorithmName.SHA256)) { }
+        private Sha256StreamingHash(IncrementalHash hash) => _hash = hash;
+        public IStreamingHash Clone() => new Sha256StreamingHash(_hash.Clone());
         public void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
         public byte[] Finish() => _hash.GetHashAndReset();
         public void Dispose() => _hash.Dispose();

@@ -83,7 +83,10 @@ internal static class FirmwareCrypto
 
     private sealed class Sm3Running : IStreamingHash
     {
-        private readonly SM3Digest _digest = new();
+        private readonly SM3Digest _digest;
+        public Sm3Running() : this(new SM3Digest()) { }
+        private Sm3Running(SM3Digest digest) => _digest = digest;
+        public IStreamingHash Clone() => new Sm3Running(new SM3Digest(_digest));
         public void Append(ReadOnlySpan<byte> data) => _digest.BlockUpdate(data);
         public byte[] Finish()
         {
@@ -96,7 +99,10 @@ internal static class FirmwareCrypto
 
     private sealed class Sha256Running : IStreamingHash
     {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash _hash;
+        public Sha256Running() : this(IncrementalHash.CreateHash(HashAlgorithmName.SHA256)) { }
+        private Sha256Running(IncrementalHash hash) => _hash = hash;
+        public IStreamingHash Clone() => new Sha256Running(_hash.Clone());
         public void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
         public byte[] Finish() => _hash.GetHashAndReset();
         public void Dispose() => _hash.Dispose();

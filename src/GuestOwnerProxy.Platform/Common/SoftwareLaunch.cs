@@ -10,6 +10,8 @@ namespace GuestOwnerProxy.Platform;
 internal abstract class SoftwareLaunch : ISoftwareLaunch
 {
     private const int MnonceSize = 16;
+    private const int VmsaPageSize = 4096;
+    private const uint PolicyEsBit = 0x4;
 
     private readonly ILaunchCrypto _crypto;
     private readonly IRandomSource _random;
@@ -20,6 +22,7 @@ internal abstract class SoftwareLaunch : ISoftwareLaunch
     private byte[]? _launchDigest;
     private byte[]? _measure;
     private bool _disposed;
+    private int _vmsaCount;
 
     protected SoftwareLaunch(ILaunchCrypto crypto, IRandomSource random, int secretAreaSize,
         byte[] tek, byte[] tik, uint policy)
@@ -43,7 +46,25 @@ internal abstract class SoftwareLaunch : ISoftwareLaunch
         ThrowIfDisposed();
         if (_digest is null)
             throw new FirmwareException(FirmwareError.InvalidState, "LAUNCH_UPDATE_DATA after LAUNCH_MEASURE");
+        if (_vmsaCount > 0)
+            throw new FirmwareException(FirmwareError.InvalidState, "LAUNCH_UPDATE_DATA after LAUNCH_UPDATE_VMSA (guest memory is measured before the vCPUs)");
         _digest.Append(data);
+    }
+
+    public int VmsaCount => _vmsaCount;
+
+    public void UpdateVmsa(ReadOnlySpan<byte> vmsaPage)
+    {
+        ThrowIfDisposed();
+        if (_digest is null)
+            throw new FirmwareException(FirmwareError.InvalidState, "LAUNCH_UPDATE_VMSA after LAUNCH_MEASURE");
+        if ((Policy & PolicyEsBit) == 0)
+            throw new FirmwareException(FirmwareError.PolicyViolation,
+                $"LAUNCH_UPDATE_VMSA for a launch whose policy 0x{Policy:x8} lacks the ES bit (0x{PolicyEsBit:x})");
+        if (vmsaPage.Length != VmsaPageSize)
+            throw new FirmwareException(FirmwareError.InvalidLength, $"a VMSA is one {VmsaPageSize}-byte page, got {vmsaPage.Length} bytes");
+        _digest.Append(vmsaPage);
+        _vmsaCount++;
     }
 
     public byte[] Measure()
@@ -51,6 +72,9 @@ internal abstract class SoftwareLaunch : ISoftwareLaunch
         ThrowIfDisposed();
         if (_digest is null)
             throw new FirmwareException(FirmwareError.InvalidState, "LAUNCH_MEASURE was already issued for this launch");
+        // An ES guest without its vCPU state could not run; the firmware will not measure it.
+        if ((Policy & PolicyEsBit) != 0 && _vmsaCount == 0)
+            throw new FirmwareException(FirmwareError.InvalidState, "LAUNCH_MEASURE of an SEV-ES launch before any LAUNCH_UPDATE_VMSA (the BSP's at least)");
         _launchDigest = _digest.Finish();
         _digest.Dispose();
         _digest = null;

@@ -46,6 +46,15 @@ public interface ISoftwareLaunch : IDisposable
     /// <summary>LAUNCH_UPDATE_DATA: appends to the running launch digest (SM3 on CSV, SHA-256 on SEV).</summary>
     void UpdateData(ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// LAUNCH_UPDATE_VMSA: encrypts one vCPU's 4096-byte save area and extends the launch digest with it, in vCPU
+    /// order after all LAUNCH_UPDATE_DATA. Only an SEV-ES/CSV2 launch (policy bit 0x4) has VMSAs to measure.
+    /// </summary>
+    void UpdateVmsa(ReadOnlySpan<byte> vmsaPage);
+
+    /// <summary>How many VMSA pages were measured.</summary>
+    int VmsaCount { get; }
+
     /// <summary>LAUNCH_MEASURE: 48 bytes = measure(32) ‖ mnonce(16). Closes the launch digest.</summary>
     byte[] Measure();
 
@@ -122,6 +131,8 @@ public enum FirmwareError
     BadPolicyMac,
     PolicyUnsupported,
     InvalidState,
+    /// <summary>A command the launch's policy does not allow (LAUNCH_UPDATE_VMSA without the ES bit).</summary>
+    PolicyViolation,
     BadSecretMac,
     SecretAreaTooSmall,
     MalformedSecretTable,

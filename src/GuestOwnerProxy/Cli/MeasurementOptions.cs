@@ -20,8 +20,9 @@ public sealed class MeasurementOptions
         $"measurement formula: {string.Join(", ", MeasurementFormulas.Names)}; repeatable (default: sev for sev, all three csv candidates for csv)");
     public Option<bool> Json { get; } = CliOptions.Flag("--json", "machine-readable output");
     public ImageOptions Image { get; } = new();
+    public EsOptions Es { get; } = new();
 
-    public IEnumerable<Symbol> Symbols => [Platform, Tik, ApiMajor, ApiMinor, Build, Policy, Digest, Variant, Json, .. Image.Symbols];
+    public IEnumerable<Symbol> Symbols => [Platform, Tik, ApiMajor, ApiMinor, Build, Policy, Digest, Variant, Json, .. Image.Symbols, .. Es.Symbols];
 
     public MeasurementParameters Parameters(string command, ParseResult args) =>
         new(CliParse.Int32(command, ApiMajor.Name, args.GetValue(ApiMajor)!),
@@ -58,6 +59,16 @@ public sealed class MeasurementOptions
             throw new CliUsageException($"gop {command}: missing the expected launch digest: give --digest HEX or --ovmf F (and the other image options)");
         if (given.Length > 1 && !allowMany)
             throw new CliUsageException($"gop {command}: option '--digest' given more than once");
+        var es = Es.Read(command, args, single: !allowMany);
+        if (es is not null)
+        {
+            EsOptions.RequireMatchingPolicy(command, Policy.Name, CliParse.UInt32(command, Policy.Name, args.GetValue(Policy)!), es);
+            if (!image)
+                throw CliParse.Bad(command, Es.Es.Name, "computes the digests from the image options: give --ovmf F (and the other image options), not --digest");
+            var result = EsOptions.Compute(command, crypto, Image.Read(command, args), es);
+            return result.Digests.Select(d => new DigestCandidate(
+                $"image {args.GetValue(Image.Ovmf)} (es, {d.Vcpus} vcpu{(d.Vcpus == 1 ? "" : "s")}, {VmsaLayouts.Name(es.Vcpu.Layout)})", d.Digest)).ToList();
+        }
         if (image)
         {
             var result = ImageOptions.Compute(command, crypto, Image.Read(command, args));

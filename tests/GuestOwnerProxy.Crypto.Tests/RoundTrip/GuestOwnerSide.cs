@@ -6,7 +6,8 @@ using GuestOwnerProxy.Platform;
 namespace GuestOwnerProxy.Crypto.Tests.RoundTrip;
 
 /// <summary>What the guest owner knows about one launch: the image it approved and the session it made.</summary>
-internal sealed record PlannedLaunch(uint Policy, byte[] Ovmf, byte[]? HashTable, byte[] ExpectedDigest);
+/// <param name="Vmsas">For a policy with the ES bit: the vCPU save areas LAUNCH_UPDATE_VMSA measures after the data.</param>
+internal sealed record PlannedLaunch(uint Policy, byte[] Ovmf, byte[]? HashTable, byte[] ExpectedDigest, byte[][]? Vmsas = null);
 
 /// <summary>
 /// The guest-owner half of a launch, written only against the crypto core's public API
@@ -55,8 +56,12 @@ internal static class GuestOwnerSide
         byte[]? table = random.Coin()
             ? KernelHashesTable.Build(random.Bytes(32), random.Bytes(32), random.Bytes(32))
             : null;
-        byte[] digest = table is null ? LaunchDigest.Compute(crypto, ovmf) : LaunchDigest.Compute(crypto, ovmf, table);
-        return new PlannedLaunch(policy, ovmf, table, digest);
+        // An ES launch (policy bit 0x4) also measures one save area per vCPU; their content is the host's business here.
+        byte[][]? vmsas = GuestPolicyBits.IsEs(policy)
+            ? Enumerable.Range(0, random.Next(1, 4)).Select(_ => random.Bytes(VmsaPage.Size)).ToArray()
+            : null;
+        byte[][] parts = [ovmf, .. table is null ? Array.Empty<byte[]>() : [table], .. vmsas ?? []];
+        return new PlannedLaunch(policy, ovmf, table, LaunchDigest.Compute(crypto, parts), vmsas);
     }
 
     /// <summary>LAUNCH_UPDATE_DATA in random-sized pieces, as QEMU issues one command per region.</summary>
@@ -71,6 +76,8 @@ internal static class GuestOwnerSide
         }
         if (plan.HashTable is not null)
             launch.UpdateData(plan.HashTable);
+        foreach (var vmsa in plan.Vmsas ?? [])
+            launch.UpdateVmsa(vmsa);
     }
 
     /// <summary>The approved digest among decoys a keyset might also list: the same image with the kernel hashes

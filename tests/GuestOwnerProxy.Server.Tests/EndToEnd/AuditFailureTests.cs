@@ -25,6 +25,10 @@ public sealed class AuditFailureTests
         var broken = new BrokenAuditLog();
         var setup = new ServerSetup { Services = services => services.AddSingleton<IAuditLog>(broken) };
         await using var server = await ProxyServer.StartAsync(setup);
+        // The metrics' hook: every record that did not reach the audit log is counted and raised once.
+        var counted = server.App.Services.GetRequiredService<AuditWriteFailures>();
+        var raised = new List<string>();
+        counted.Failed += (record, error) => { lock (raised) raised.Add($"{record.Event} {record.Decision}: {error.Message}"); };
 
         using var launch = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [setup.OvmfBytes]);
         LaunchTests.AssertGuestGotKeys(launch.Inject(await server.Client.GetLaunchSecretAsync(launch.SecretRequest())), setup);
@@ -33,6 +37,9 @@ public sealed class AuditFailureTests
             Grpc.Core.StatusCode.InvalidArgument, "CONNECTION ID INVALID");
 
         Assert.Equal(3, broken.Attempts);
+        Assert.Equal(3, counted.Count);
+        Assert.Equal(["bundle issued: No space left on device", "secret released: No space left on device",
+            "secret denied: No space left on device"], raised);
         var failures = server.Logs.Events.Where(e => e.RenderMessage().Contains("AUDIT LOG WRITE FAILED")).ToList();
         Assert.Equal(3, failures.Count);
         Assert.All(failures, e => Assert.Equal(LogEventLevel.Error, e.Level));

@@ -151,7 +151,7 @@ public sealed class ConcurrencyAndSecrecyTests
             Assert.DoesNotContain(needle, haystack, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static IEnumerable<string> Spellings(byte[] bytes)
+    internal static IEnumerable<string> Spellings(byte[] bytes)
     {
         yield return Convert.ToHexString(bytes);
         yield return Convert.ToBase64String(bytes).TrimEnd('=');
@@ -166,7 +166,7 @@ public sealed class ConcurrencyAndSecrecyTests
     }
 
     /// <summary>Copies TEK ‖ TIK of every session for the test's search (the server never exposes them).</summary>
-    private sealed class RecordingStore(ISessionStore inner, KeyRecorder recorder) : ISessionStore
+    internal sealed class RecordingStore(ISessionStore inner, KeyRecorder recorder) : ISessionStore
     {
         public ValueTask<LiveSession> AddAsync(LaunchSession launch, PlatformIdentity identity, string peer, string client)
         {
@@ -177,5 +177,7 @@ public sealed class ConcurrencyAndSecrecyTests
         public ValueTask<ISessionLease?> TryAcquireAsync(SessionHandle handle) => inner.TryAcquireAsync(handle);
 
         public ValueTask<int> CountAsync() => inner.CountAsync();
+
+        public ValueTask<string?> ProblemAsync() => inner.ProblemAsync();
     }
 }

@@ -60,7 +60,7 @@ public sealed class MetricsEndpointTests
         AssertSample(text, "gop_sessions_live", new(), 1);
         AssertSample(text, "gop_session_store_errors_total", new() { ["operation"] = "add" }, 0);
         AssertSample(text, "gop_config_reloads_total", new() { ["source"] = "files", ["result"] = "rejected" }, 0);
-        AssertSample(text, "gop_audit_write_failures_total", null, null, present: false); // none happened: no series yet
+        AssertSample(text, "gop_audit_write_failures_total", new(), 0);
         AssertSample(text, "gop_grpc_request_duration_seconds_count", new() { ["method"] = "/Setup/GetLaunchBundle", ["code"] = "OK" }, 2);
         AssertSample(text, "gop_grpc_request_duration_seconds_count", new() { ["method"] = "/Setup/GetLaunchSecret", ["code"] = "InvalidArgument" }, 1);
         Assert.Contains("# TYPE gop_grpc_request_duration_seconds histogram", text);

@@ -16,6 +16,17 @@ public static class SettingsRefusals
         File.WriteAllText(Path.Combine(directory, "plain-file"), "x");
         Directory.CreateDirectory(Path.Combine(directory, "a-directory"));
         File.WriteAllText(Path.Combine(directory, "not-a-cert.pem"), "-----BEGIN NOTHING-----\n");
+        // Sealing keys: a good one (0600), one too short, one readable by others.
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        File.WriteAllBytes(Path.Combine(directory, "sealing.key"), new byte[32]);
+        File.WriteAllBytes(Path.Combine(directory, "short.key"), new byte[31]);
+        File.WriteAllBytes(Path.Combine(directory, "open.key"), new byte[32]);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(directory, "sealing.key"), mode);
+            File.SetUnixFileMode(Path.Combine(directory, "short.key"), mode);
+            File.SetUnixFileMode(Path.Combine(directory, "open.key"), mode | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
     }
 
     private const string S = "--GuestOwnerProxy:";
@@ -23,6 +34,20 @@ public static class SettingsRefusals
     public static readonly IReadOnlyList<SettingsRefusal> All =
     [
         new("ttl-zero", _ => [$"{S}Sessions:Ttl=00:00:00"], _ => "invalid settings: GuestOwnerProxy:Sessions:Ttl must be positive"),
+        new("redis-without-configuration", d => [$"{S}Sessions:Store=redis", $"{S}Sessions:Redis:SealingKeyFiles:0={d}/sealing.key"],
+            _ => "invalid settings: GuestOwnerProxy:Sessions:Redis:Configuration is required when Sessions:Store is redis"),
+        new("redis-without-sealing-key", _ => [$"{S}Sessions:Store=redis", $"{S}Sessions:Redis:Configuration=127.0.0.1:1"],
+            _ => "invalid settings: GuestOwnerProxy:Sessions:Redis:SealingKeyFiles: at least one sealing key file is required (create one with: gop sealing-key new FILE)"),
+        new("redis-sealing-key-wrong-size", d => [$"{S}Sessions:Store=redis", $"{S}Sessions:Redis:Configuration=127.0.0.1:1", $"{S}Sessions:Redis:SealingKeyFiles:0={d}/short.key"],
+            d => $"invalid settings: GuestOwnerProxy:Sessions:Redis:SealingKeyFiles:0: '{d}/short.key' is not a sealing key: it must hold exactly 32 bytes"),
+        new("redis-sealing-key-readable-by-others", d => [$"{S}Sessions:Store=redis", $"{S}Sessions:Redis:Configuration=127.0.0.1:1", $"{S}Sessions:Redis:SealingKeyFiles:0={d}/open.key"],
+            d => $"invalid settings: GuestOwnerProxy:Sessions:Redis:SealingKeyFiles:0: '{d}/open.key' is accessible by group/others (mode 644)"),
+        new("redis-timeout-zero", d => [$"{S}Sessions:Store=redis", $"{S}Sessions:Redis:Configuration=127.0.0.1:1", $"{S}Sessions:Redis:SealingKeyFiles:0={d}/sealing.key", $"{S}Sessions:Redis:Timeout=00:00:00"],
+            _ => "invalid settings: GuestOwnerProxy:Sessions:Redis:Timeout must be positive and at most 00:01:00"),
+        new("redis-prefix-hash-tag", d => [$"{S}Sessions:Store=redis", $"{S}Sessions:Redis:Configuration=127.0.0.1:1", $"{S}Sessions:Redis:SealingKeyFiles:0={d}/sealing.key", $"{S}Sessions:Redis:KeyPrefix={{a}}:"],
+            _ => "invalid settings: GuestOwnerProxy:Sessions:Redis:KeyPrefix must not contain '{' or '}'"),
+        new("store-unknown", _ => [$"{S}Sessions:Store=etcd"],
+            _ => "invalid settings: Failed to convert configuration value 'etcd' at 'GuestOwnerProxy:Sessions:Store'"),
         new("ttl-negative", _ => [$"{S}Sessions:Ttl=-00:01:00"], _ => "invalid settings: GuestOwnerProxy:Sessions:Ttl must be positive"),
         new("max-sessions-zero", _ => [$"{S}Sessions:MaxSessions=0"], _ => "invalid settings: GuestOwnerProxy:Sessions:MaxSessions must be at least 1"),
         new("max-attempts-zero", _ => [$"{S}Sessions:MaxMeasurementAttempts=0"],
@@ -53,6 +78,15 @@ public static class SettingsRefusals
         // /proc accepts no new files, for root too (the tests may run as root, where permissions do not stop a write).
         new("audit-log-directory-not-writable", _ => [$"{S}AuditLog=/proc/gop-audit/audit.jsonl"],
             _ => "invalid settings: GuestOwnerProxy:AuditLog: cannot create '/proc/gop-audit/audit.jsonl': directory '/proc' does not accept new files"),
+        new("audit-log-sync-undefined", _ => [$"{S}AuditLogSync=7"], _ => "invalid settings: GuestOwnerProxy:AuditLogSync must be EveryRecord or None"),
+        new("audit-log-sync-does-not-bind", _ => [$"{S}AuditLogSync=sometimes"],
+            _ => "invalid settings: Failed to convert configuration value 'sometimes' at 'GuestOwnerProxy:AuditLogSync'"),
+        new("log-file-sync-undefined", _ => [$"{S}LogFileSync=3"], _ => "invalid settings: GuestOwnerProxy:LogFileSync must be EveryRecord or None"),
+        new("log-format-undefined", _ => [$"{S}LogFormat=5"], _ => "invalid settings: GuestOwnerProxy:LogFormat must be Text or Json"),
+        new("log-file-format-does-not-bind", _ => [$"{S}LogFileFormat=xml"],
+            _ => "invalid settings: Failed to convert configuration value 'xml' at 'GuestOwnerProxy:LogFileFormat'"),
+        new("log-file-is-a-directory", d => [$"{S}LogFile={d}/a-directory"],
+            d => $"invalid settings: GuestOwnerProxy:LogFile: '{d}/a-directory' is a directory, not a file"),
         new("reload-interval-negative", _ => [$"{S}ReloadInterval=-00:00:01"],
             _ => "invalid settings: GuestOwnerProxy:ReloadInterval must not be negative (zero disables hot reload)"),
         new("reload-interval-does-not-bind", _ => [$"{S}ReloadInterval=two seconds"],

@@ -17,12 +17,16 @@ public abstract class FirmwareLaunch : IDisposable
         Measurement = launch.Measure();
     }
 
-    /// <summary>LAUNCH_START on the firmware with the bundle's GODH and session blob, then the measured data.</summary>
-    protected static ISoftwareLaunch Start(ISoftwarePlatform platform, byte[] godh, byte[] blob, uint policy, IEnumerable<byte[]> data)
+    /// <summary>LAUNCH_START on the firmware with the bundle's GODH and session blob, then the measured data and,
+    /// for an SEV-ES/CSV2 launch, one LAUNCH_UPDATE_VMSA per vCPU.</summary>
+    protected static ISoftwareLaunch Start(ISoftwarePlatform platform, byte[] godh, byte[] blob, uint policy, IEnumerable<byte[]> data,
+        IEnumerable<byte[]>? vmsas = null)
     {
         var launch = platform.LaunchStart(godh, blob, policy);
         foreach (var part in data)
             launch.UpdateData(part);
+        foreach (var vmsa in vmsas ?? [])
+            launch.UpdateVmsa(vmsa);
         return launch;
     }
 

@@ -19,14 +19,29 @@ public sealed class ServerSetup
     public const string Key1 = "RcHGava52DPvj1uoIk/NVDYlwxi0A6yyIZ8ilhEX3X4=";
 
     public ServerSetup()
+        // A small fake firmware image: the server digests it, the simulated firmware is fed the same bytes.
+        : this(RandomNumberGenerator.GetBytes(8192), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)))
+    {
+    }
+
+    private ServerSetup(byte[] ovmf, string key2)
     {
         Directory = new TempDirectory();
-        // A small fake firmware image: the server digests it, the simulated firmware is fed the same bytes.
-        OvmfBytes = RandomNumberGenerator.GetBytes(8192);
+        OvmfBytes = ovmf;
         OvmfPath = Directory.Write("images/ovmf.fd", OvmfBytes);
-        Key2 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        Key2 = key2;
         KeysJson = $$"""{ "key_id1": "{{Key1}}", "key_id2": "{{Key2}}", "unused": "AAAA" }""";
         KeysetsJson = DefaultKeysets;
+    }
+
+    /// <summary>A second replica of the same deployment: the same image, keys, keysets and settings, in a directory
+    /// (and audit log) of its own.</summary>
+    public ServerSetup Replica()
+    {
+        var replica = new ServerSetup(OvmfBytes, Key2) { KeysetsJson = KeysetsJson, KeysJson = KeysJson, TrustTestRoots = TrustTestRoots };
+        foreach (var (key, value) in Settings)
+            replica.Settings[key] = value;
+        return replica;
     }
 
     public TempDirectory Directory { get; }

@@ -26,10 +26,11 @@ public sealed class SimulatedLaunch : FirmwareLaunch
 
     /// <param name="data">What QEMU feeds LAUNCH_UPDATE_DATA (firmware image, then the hashes table when measured).</param>
     public static async Task<SimulatedLaunch> StartAsync(
-        Setup.SetupClient client, ISoftwarePlatform platform, IEnumerable<byte[]> data, uint policy = 0, BundleRequest? request = null)
+        Setup.SetupClient client, ISoftwarePlatform platform, IEnumerable<byte[]> data, uint policy = 0, BundleRequest? request = null,
+        IEnumerable<byte[]>? vmsas = null)
     {
         var bundle = await client.GetLaunchBundleAsync(request ?? BundleRequestFor(platform, policy));
-        var launch = Start(platform, Decode(platform.Kind, bundle.GuestOwnerPublicKey), Decode(platform.Kind, bundle.LaunchBlob), policy, data);
+        var launch = Start(platform, Decode(platform.Kind, bundle.GuestOwnerPublicKey), Decode(platform.Kind, bundle.LaunchBlob), policy, data, vmsas);
         return new SimulatedLaunch(platform, bundle, launch, policy);
     }
 

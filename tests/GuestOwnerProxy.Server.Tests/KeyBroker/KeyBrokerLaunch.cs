@@ -18,10 +18,11 @@ public sealed class KeyBrokerLaunch : FirmwareLaunch
         new() { CertificateChain = Convert.ToBase64String(chain), Policy = policy };
 
     public static async Task<KeyBrokerLaunch> StartAsync(
-        KeyBrokerService.KeyBrokerServiceClient client, ISoftwarePlatform platform, IEnumerable<byte[]> data, byte[]? chain = null, uint policy = 0)
+        KeyBrokerService.KeyBrokerServiceClient client, ISoftwarePlatform platform, IEnumerable<byte[]> data, byte[]? chain = null, uint policy = 0,
+        IEnumerable<byte[]>? vmsas = null)
     {
         var bundle = await client.GetBundleAsync(BundleRequestFor(chain ?? platform.FullChain, policy));
-        var launch = Start(platform, Convert.FromBase64String(bundle.GuestOwnerPublicKey), Convert.FromBase64String(bundle.LaunchBlob), policy, data);
+        var launch = Start(platform, Convert.FromBase64String(bundle.GuestOwnerPublicKey), Convert.FromBase64String(bundle.LaunchBlob), policy, data, vmsas);
         return new KeyBrokerLaunch(platform, bundle, launch, policy);
     }
 

@@ -117,6 +117,7 @@ public sealed class CheckConfigCommand : CliCommand
                             name = d.Candidate.Name,
                             digest = Hex(d.Candidate.Digest),
                             secretAreaSize = d.SecretAreaSize,
+                            launch = LaunchKindOf(d),
                         })),
                     formulas = Platforms(k).ToDictionary(
                         p => PlatformNames.Of(p),
@@ -165,6 +166,14 @@ public sealed class CheckConfigCommand : CliCommand
         }
         return Task.FromResult(ExitCodes.Success);
     }
+
+    /// <summary>Which launches a digest is a candidate for: "es" (policy bit 0x4), "plain", or "any" (a literal digest).</summary>
+    private static string LaunchKindOf(ExpectedDigest digest) => digest.Es switch
+    {
+        true => "es",
+        false => "plain",
+        null => "any",
+    };
 
     /// <summary>
     /// The settings as the server would read them for the same command line: <see cref="ServerHost.CreateBuilder"/>

@@ -29,6 +29,9 @@ public sealed class SimulateCommand : CliCommand
         table, LAUNCH_MEASURE, GetLaunchSecret, LAUNCH_SECRET (MAC check and decryption by the firmware),
         and the secret table entries the guest sees: GUIDs and, for the keyset bundle, the key ids (never
         the key values). Without --ovmf no data is measured (launch digest of empty input).
+        --es --vcpus N plays an SEV-ES (CSV2) launch: policy 0x4 unless --policy says otherwise (it must have the
+        ES bit), and after the data one LAUNCH_UPDATE_VMSA per vCPU with the page the simulated host builds
+        itself (vCPU type EPYC-v4 and layout init2 unless the vCPU options say otherwise); needs --ovmf.
         Exit 0 when the guest received at least one key; 1 when the server or the firmware refused
         (GRPC Error / firmware error printed); 2 for bad arguments or files.
         """;
@@ -49,15 +52,21 @@ public sealed class SimulateCommand : CliCommand
         + "the server does not say). With --protocol keybroker the bundle is requested at this GUID. Keys are counted in every entry "
         + "whose payload is the key JSON object, wherever it is");
     private readonly ImageOptions _image = new();
+    private readonly EsOptions _es = new();
 
-    public override IEnumerable<Symbol> Symbols => [_server, _platform, _keyset, _policy, .. _image.Symbols, _seed, _csvVariant, _protocol, _secretGuid];
+    /// <summary>kata's default vCPU model for SEV-ES guests.</summary>
+    private const string DefaultVcpuType = "EPYC-v4";
+
+    public override IEnumerable<Symbol> Symbols => [_server, _platform, _keyset, _policy, .. _image.Symbols, .. _es.Symbols, _seed, _csvVariant, _protocol, _secretGuid];
 
     public override async Task<int> RunAsync(ParseResult args, CliContext context)
     {
         string server = args.GetValue(_server)!;
         var kind = CliParse.Platform(Name, args.GetValue(_platform)!);
         string keyset = args.GetValue(_keyset) ?? ClientCommand.DefaultKeysetId;
-        uint policy = args.GetValue(_policy) is { } p ? CliParse.UInt32(Name, "--policy", p) : 0u;
+        var es = _es.Read(Name, args, DefaultVcpuType, single: true);
+        uint policy = args.GetValue(_policy) is { } p ? CliParse.UInt32(Name, "--policy", p) : es is null ? 0u : GuestPolicyBits.Es;
+        EsOptions.RequireMatchingPolicy(Name, "--policy", policy, es);
         byte[]? seed = (args.GetValue(_seed) ?? "development").ToLowerInvariant() switch
         {
             "development" => SoftwarePlatformSeeds.DevelopmentSeed,
@@ -73,7 +82,12 @@ public sealed class SimulateCommand : CliCommand
         };
         var secretGuid = args.GetValue(_secretGuid) is { } g ? CliParse.Guid(Name, "--secret-guid", g) : KnownGuids.KeysetBundle;
         LaunchImage? image = _image.Given(args) ? _image.Read(Name, args) : null;
+        if (es is not null && image is null)
+            throw CliParse.Bad(Name, _es.Es.Name, "needs --ovmf: the APs start at the firmware's SEV-ES reset block");
         LaunchDigestResult? expected = image is null ? null : ImageOptions.Compute(Name, context.Platforms.For(kind).Crypto, image);
+        byte[]? expectedDigest = expected?.Digest;
+        if (es is not null)
+            expectedDigest = EsOptions.Compute(Name, context.Platforms.For(kind).Crypto, image!, es).For(es.Vcpus[0]);
         var output = context.Out;
 
         var platform = SoftwarePlatform.Create(kind, new SoftwarePlatformOptions { Seed = seed, CsvVariant = variant });
@@ -107,6 +121,8 @@ public sealed class SimulateCommand : CliCommand
                     launch.UpdateData(table);
                     output.WriteLine($"update:    kernel hashes table ({table.Length} bytes, padded)");
                 }
+                if (es is not null)
+                    UpdateVmsas(launch, image.OvmfPath, es, output);
             }
             else
             {
@@ -115,8 +131,8 @@ public sealed class SimulateCommand : CliCommand
 
             byte[] measurement = launch.Measure();
             output.WriteLine($"measure:   launch digest {Hex(launch.LaunchDigest)}");
-            if (expected is not null && !CryptographicOperations.FixedTimeEquals(expected.Digest, launch.LaunchDigest))
-                throw new CliVerificationException($"the firmware's launch digest differs from the computed one {Hex(expected.Digest)}");
+            if (expectedDigest is not null && !CryptographicOperations.FixedTimeEquals(expectedDigest, launch.LaunchDigest))
+                throw new CliVerificationException($"the firmware's launch digest differs from the computed one {Hex(expectedDigest)}");
             output.WriteLine($"measure:   {Convert.ToBase64String(measurement)}");
 
             var version = platform.Version;
@@ -160,6 +176,21 @@ public sealed class SimulateCommand : CliCommand
             context.Err.WriteLine($"error: gop {Name}: firmware refused ({ex.Error}): {ex.Message}");
             return ExitCodes.VerificationFailed;
         }
+    }
+
+    /// <summary>
+    /// The host's part of an ES launch, played by the simulator's own QEMU model (not the guest-owner code): the AP
+    /// start address from the firmware, then one save area per vCPU.
+    /// </summary>
+    private static void UpdateVmsas(ISoftwareLaunch launch, string ovmfPath, EsChoice es, TextWriter output)
+    {
+        uint apStart = SimulatedVcpuState.ApStartFromFirmware(File.ReadAllBytes(ovmfPath))
+            ?? throw new CliVerificationException("the simulated host finds no SEV-ES reset block in the OVMF");
+        var layout = es.Vcpu.Layout == VmsaLayout.Legacy ? SimulatedVmsaLayout.EsInit : SimulatedVmsaLayout.Init2;
+        int vcpus = es.Vcpus[0];
+        for (int cpu = 0; cpu < vcpus; cpu++)
+            launch.UpdateVmsa(SimulatedVcpuState.SaveArea(cpu, apStart, es.Vcpu.Signature, layout));
+        output.WriteLine($"update:    {vcpus} VMSA page{(vcpus == 1 ? "" : "s")} (LAUNCH_UPDATE_VMSA; AP start 0x{apStart:x}, {es.Vcpu})");
     }
 
     private static byte[] Decode(byte[] field) =>

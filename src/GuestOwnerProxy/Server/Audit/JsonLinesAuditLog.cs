@@ -1,15 +1,17 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GuestOwnerProxy.Server.Logging;
 
 namespace GuestOwnerProxy.Server.Audit;
 
 /// <summary>
-/// Audit records as JSON lines appended to one file. Each record is written and flushed under a lock,
-/// so lines never interleave and a crash loses at most the record being written. The file is opened
-/// in append mode and never truncated or rewritten.
+/// Audit records as JSON lines appended to one file through <see cref="AppendOnlyFile"/>: each record is one
+/// <c>write(2)</c> of the whole line to a file opened <c>O_APPEND</c> (rotation by copytruncate or rename, and a
+/// second instance on the same path, keep every record whole), synced per the <c>AuditLogSync</c> setting, never a
+/// partial line left behind by a full disk. The file is never rewritten.
 /// </summary>
-public sealed class JsonLinesAuditLog : IAuditLog, IDisposable
+public sealed class JsonLinesAuditLog(AppendOnlyFile file) : IAuditLog
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -17,35 +19,18 @@ public sealed class JsonLinesAuditLog : IAuditLog, IDisposable
         WriteIndented = false,
     };
 
-    private readonly FileStream _stream;
-    private readonly Lock _lock = new();
+    public string Path => file.Path;
 
-    public JsonLinesAuditLog(string path)
+    public void Write(AuditRecord record) => file.Append(Line(record));
+
+    /// <summary>The record's JSON and its newline in one buffer: what one write call appends.</summary>
+    internal static byte[] Line(AuditRecord record)
     {
-        Path = System.IO.Path.GetFullPath(path);
-        var directory = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(directory))
-            Directory.CreateDirectory(directory);
-        _stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
-    }
-
-    public string Path { get; }
-
-    public void Write(AuditRecord record)
-    {
-        var line = JsonSerializer.SerializeToUtf8Bytes(record, Json);
-        lock (_lock)
-        {
-            _stream.Write(line);
-            _stream.WriteByte((byte)'\n');
-            _stream.Flush(flushToDisk: false);
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (_lock)
-            _stream.Dispose();
+        var json = JsonSerializer.SerializeToUtf8Bytes(record, Json);
+        var line = new byte[json.Length + 1];
+        json.CopyTo(line, 0);
+        line[^1] = (byte)'\n';
+        return line;
     }
 
     public static AuditRecord Parse(string line) =>

@@ -119,6 +119,13 @@ public sealed class BundleIssuer
                 ? DenialReason.ClientQuotaExceeded
                 : DenialReason.TooManySessions), audit);
         }
+        catch (SessionStoreException ex)
+        {
+            launch.Dispose();
+            // The cause (Redis's own words) is for the operator's log; the client gets the reason.
+            _logger.LogError("Session store failed for a bundle ({Reason}): {Cause}; peer {Peer}", ex.Reason.Code, ex.Message, request.Peer);
+            return (BrokerDecision<LaunchBundle>.Denied(ex.Reason), audit);
+        }
         catch
         {
             launch.Dispose();

@@ -33,12 +33,16 @@ public sealed class DecisionRecorder
     private readonly TimeProvider _time;
     private readonly ILogger<DecisionRecorder> _logger;
     private readonly RepeatedLogLimiter _edgeLines;
+    private readonly AuditWriteFailures? _failures;
     private readonly GopMetrics? _metrics;
 
+    /// <param name="failures">Counts records that could not be written (the metrics read it); none in tools and tests.</param>
     /// <param name="metrics">Counts every decision written here (null: not counted, as in unit tests and the fuzz rig).</param>
-    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger, GopMetrics? metrics = null)
+    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger, AuditWriteFailures? failures = null,
+        GopMetrics? metrics = null)
     {
         _audit = audit;
+        _failures = failures;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -53,8 +57,7 @@ public sealed class DecisionRecorder
     public void Write(AuditRecord record)
     {
         _metrics?.Decided(record);
-        if (!_audit.WriteSafely(record, _logger))
-            _metrics?.AuditWriteFailed();
+        _audit.WriteSafely(record, _logger, _failures);
     }
 
     /// <summary>Audits and logs a request refused at the protocol edge (its fields did not parse) and returns the denial.</summary>

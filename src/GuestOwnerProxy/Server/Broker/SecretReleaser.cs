@@ -56,6 +56,14 @@ public sealed class SecretReleaser
                 released.Matched ?? "(unverified: --unsafe)", released.Formula ?? "-", request.Peer);
             return decision;
         }
+        catch (SessionStoreException ex)
+        {
+            // Fail closed: a store that cannot be read or written releases nothing.
+            _broker.Recorder.Write(attempt.Audit.DeniedFor(ex.Reason));
+            _logger.LogError("Secret denied ({Reason}): session store failed: {Cause}; session {Session}, keyset {Keyset}, peer {Peer}",
+                ex.Reason.Code, ex.Message, request.Session, ClientText.Quote(request.KeysetId), request.Peer);
+            return BrokerDecision<LaunchSecret>.Denied(ex.Reason);
+        }
         catch (Exception ex)
         {
             _broker.Recorder.Write(attempt.Audit.DeniedFor(DenialReason.InternalError));
@@ -137,7 +145,9 @@ public sealed class SecretReleaser
             }
             else
             {
-                var expected = keyset.DigestsFor(session.Platform);
+                // An ES launch (policy bit 0x4, the policy the session blob carried) is measured over VMSA pages: only
+                // ES digests are candidates for it, and only plain digests for any other launch.
+                var expected = keyset.DigestsFor(session.Platform, session.Launch.Policy);
                 if (request.FwDigest is { } claimed)
                 {
                     // The host computed it: it may only narrow the candidates, never add one.

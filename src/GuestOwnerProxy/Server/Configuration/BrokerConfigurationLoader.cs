@@ -67,10 +67,11 @@ public sealed class BrokerConfigurationLoader
                         continue;
                     try
                     {
-                        var digest = _images.Get(image, platform);
+                        var imageDigests = _images.Get(image, platform);
                         live.Add((image, platform));
-                        computed.Add(digest);
-                        list.Add(new ExpectedDigest(new DigestCandidate($"image '{image.Name}'", digest.Digest), digest.SecretAreaSize));
+                        computed.AddRange(imageDigests);
+                        list.AddRange(imageDigests.Select(d =>
+                            new ExpectedDigest(new DigestCandidate(d.CandidateName, d.Digest), d.SecretAreaSize, d.IsEs)));
                     }
                     catch (CryptoFormatException ex)
                     {
@@ -88,6 +89,7 @@ public sealed class BrokerConfigurationLoader
             {
                 CheckSecretFits(options.KeysetsFile, definition, keys, digests, errors);
                 WarnIfBuildNotAuthenticated(options.KeysetsFile, definition, warnings);
+                WarnAboutEsImages(options.KeysetsFile, definition, warnings);
                 keysets[definition.Id] = new Keyset(definition, digests);
             }
         }
@@ -153,6 +155,24 @@ public sealed class BrokerConfigurationLoader
             warnings.Add($"{keysetsFile}: keyset '{definition.Id}': its build restriction ({KeysetFileParser.AllowedBuildIds}/{KeysetFileParser.MinBuildId}) " +
                 $"is NOT authenticated when a measurement matches {MeasurementFormulas.Name(formula)} (listed in {KeysetFileParser.MeasurementVariants}), " +
                 "which does not cover the firmware build id: the host's claim is taken as is, and such releases are audited with build_id_verified: false");
+    }
+
+    /// <summary>
+    /// An ES image no allowed policy can launch (none has the ES bit) is dead configuration; a CSV2 digest rests on
+    /// an unconfirmed construction (SM3 over the same pages; no public CSV2 launch to check it against).
+    /// </summary>
+    private static void WarnAboutEsImages(string keysetsFile, KeysetDefinition definition, List<string> warnings)
+    {
+        var esImages = definition.AllowedImages.Where(i => i.Es is not null).ToList();
+        if (esImages.Count == 0)
+            return;
+        if (!definition.AllowedPolicies.Any(GuestPolicyBits.IsEs))
+            warnings.Add($"{keysetsFile}: keyset '{definition.Id}': SEV-ES/CSV2 image(s) {string.Join(", ", esImages.Select(i => $"'{i.Name}'"))} " +
+                $"can never match: no policy in {KeysetFileParser.AllowedPolicies} has the ES bit (0x{GuestPolicyBits.Es:x})");
+        if (definition.AppliesTo(PlatformKind.Csv))
+            warnings.Add($"{keysetsFile}: keyset '{definition.Id}': the CSV2 launch digest of its SEV-ES/CSV2 image(s) " +
+                $"({EsDigestSchemes.Name(EsDigestSchemes.For(PlatformKind.Csv))}: SM3 over OVMF, kernel hashes and the VMSA pages) is UNCONFIRMED: " +
+                "no real CSV2 launch has been checked against it yet");
     }
 
     private static string? ReadFile(string path, string role, List<ConfigurationError> errors)

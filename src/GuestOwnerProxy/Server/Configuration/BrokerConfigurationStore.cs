@@ -111,8 +111,9 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
         foreach (var warning in result.Warnings)
             _logger.LogWarning("Configuration: {Warning}", warning);
         foreach (var image in result.ImageDigests)
-            _logger.LogInformation("Image {Image} ({Platform}, kernel hashes {KernelHashes}): launch digest {Digest}",
-                image.Name, image.Platform, image.KernelHashes, Convert.ToHexStringLower(image.Digest));
+            _logger.LogInformation("Image {Image} ({Platform}, kernel hashes {KernelHashes}{Es}): launch digest {Digest}",
+                image.Name, image.Platform, image.KernelHashes,
+                image.Es is { } es ? $", SEV-ES {image.Vcpus} vCPU(s), {es}" : "", Convert.ToHexStringLower(image.Digest));
 
         var configuration = result.Configuration;
         var trust = configuration.Trust;

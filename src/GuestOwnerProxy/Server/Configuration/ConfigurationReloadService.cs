@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Server.Logging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -6,18 +7,23 @@ namespace GuestOwnerProxy.Server.Configuration;
 /// <summary>
 /// Polls the configuration files for changes. Polling (rather than FileSystemWatcher alone) also
 /// sees files replaced through symlink swaps (Kubernetes ConfigMaps, atomic renames) and works on
-/// network file systems. Uses the system clock: file time stamps are real time.
+/// network file systems. Uses the system clock: file time stamps are real time. Each poll also checks the appended
+/// log files (<see cref="LogFiles"/>): one renamed or deleted without a SIGHUP is created again at its path.
 /// </summary>
 public sealed class ConfigurationReloadService : BackgroundService
 {
     private readonly BrokerConfigurationStore _store;
     private readonly ServerSettings _settings;
+    private readonly LogFiles _logFiles;
     private readonly ILogger<ConfigurationReloadService> _logger;
     private string? _lastFailure;
+    private string? _lastLogFileFailure;
 
-    public ConfigurationReloadService(BrokerConfigurationStore store, ServerSettings settings, ILogger<ConfigurationReloadService> logger)
+    public ConfigurationReloadService(BrokerConfigurationStore store, ServerSettings settings, LogFiles logFiles,
+        ILogger<ConfigurationReloadService> logger)
     {
         _store = store;
+        _logFiles = logFiles;
         _settings = settings;
         _logger = logger;
     }
@@ -43,6 +49,7 @@ public sealed class ConfigurationReloadService : BackgroundService
 
     private void Poll()
     {
+        FollowLogFiles();
         try
         {
             _store.ReloadIfChanged();
@@ -58,5 +65,17 @@ public sealed class ConfigurationReloadService : BackgroundService
             _lastFailure = failure;
             _logger.LogError(ex, "Configuration reload failed unexpectedly ({ExceptionType}); still serving the last good version", ex.GetType().Name);
         }
+    }
+
+    private void FollowLogFiles()
+    {
+        var (reopened, failures) = _logFiles.ReopenReplaced();
+        foreach (var path in reopened)
+            _logger.LogInformation("Log file {Path} was renamed or deleted; writing to a new file at that path", path);
+        // A directory removed under the server fails every poll: said once until it changes.
+        var failure = failures.Count == 0 ? null : string.Join("; ", failures);
+        if (failure is not null && failure != _lastLogFileFailure)
+            _logger.LogError("Could not reopen a renamed or deleted log file, still writing to the old one: {Problem}", failure);
+        _lastLogFileFailure = failure;
     }
 }

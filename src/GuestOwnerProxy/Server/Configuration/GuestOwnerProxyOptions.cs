@@ -20,8 +20,17 @@ public sealed class GuestOwnerProxyOptions
     /// <summary><c>-d/--debug</c>: debug-level logging.</summary>
     public bool Debug { get; set; }
 
-    /// <summary><c>-l/--logfile</c>: also write the log to this file (compact JSON lines).</summary>
+    /// <summary><c>-l/--logfile</c>: also write the log to this file (appended, reopened on SIGHUP; see <see cref="LogFileFormat"/>).</summary>
     public string? LogFile { get; set; }
+
+    /// <summary><c>--log-format</c>: the console's format, text for a terminal (default) or JSON for a log shipper.</summary>
+    public LogFormat LogFormat { get; set; } = LogFormat.Text;
+
+    /// <summary><c>--log-file-format</c>: the <see cref="LogFile"/>'s format; JSON lines (compact, CLEF) by default.</summary>
+    public LogFormat LogFileFormat { get; set; } = LogFormat.Json;
+
+    /// <summary>When the <see cref="LogFile"/> is synced to disk; the kernel decides by default (a crash of the process loses nothing).</summary>
+    public FileSyncPolicy LogFileSync { get; set; } = FileSyncPolicy.None;
 
     /// <summary><c>-p/--port</c>: port of the default endpoint (used when <see cref="Urls"/> is empty).</summary>
     public int Port { get; set; } = 50051;
@@ -36,6 +45,10 @@ public sealed class GuestOwnerProxyOptions
 
     /// <summary>Append-only JSON-lines audit log. Empty disables it (warned at start-up).</summary>
     public string? AuditLog { get; set; } = "gop-audit.jsonl";
+
+    /// <summary>When the <see cref="AuditLog"/> is synced to disk: after every record by default, so a decision the
+    /// client has been told survives a power loss.</summary>
+    public FileSyncPolicy AuditLogSync { get; set; } = FileSyncPolicy.EveryRecord;
 
     /// <summary>How often the keysets/keys/image/trust files are checked for changes. Zero disables hot reload.</summary>
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -86,6 +99,43 @@ public sealed class SessionLimitOptions
     public int MaxPerClient { get; set; } = 256;
 
     public int MaxMeasurementAttempts { get; set; } = 3;
+
+    /// <summary>Where live sessions are kept: this process's memory (default; a restart loses them) or Redis, shared
+    /// by every replica and surviving restarts (<see cref="Redis"/>).</summary>
+    public SessionStoreKind Store { get; set; } = SessionStoreKind.Memory;
+
+    public RedisSessionOptions Redis { get; set; } = new();
+}
+
+public enum SessionStoreKind
+{
+    Memory,
+    Redis,
+}
+
+/// <summary>The Redis session store (<c>Sessions:Store = redis</c>). Every value is sealed (AES-256-GCM) before it leaves
+/// the process: Redis holds no TEK, TIK or key in the clear.</summary>
+public sealed class RedisSessionOptions
+{
+    /// <summary>A StackExchange.Redis configuration string ("127.0.0.1:6379", "sentinel1:26379,serviceName=mymaster",
+    /// "redis.example:6380,ssl=true,user=gop,password=..."), so Sentinel, Cluster, TLS and ACL users all work.</summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>Prefix of every key the proxy writes, so several deployments can share one Redis.</summary>
+    public string KeyPrefix { get; set; } = "gop:";
+
+    /// <summary>Sealing key files (32 random bytes each, mode 0600; <c>gop sealing-key new FILE</c>). The first seals new
+    /// sessions; all of them unseal, so a key is rotated by putting a new one first and removing the old one once the
+    /// sessions it sealed have expired (<see cref="SessionLimitOptions.Ttl"/>).</summary>
+    public List<string> SealingKeyFiles { get; set; } = [];
+
+    /// <summary>Bound on connecting and on every Redis command; past it the request is denied UNAVAILABLE.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Redis replicas that must acknowledge a session's take (WAIT) before its secret is released, so single use
+    /// survives a failover (Sentinel, Cluster): a promoted replica that never saw the take could hand the session out
+    /// again. 0 (default, a single Redis) does not wait.</summary>
+    public int WaitForReplicas { get; set; }
 }
 
 /// <summary>Per-client request rate on the broker's methods (ASP.NET Core's token bucket limiter), by the same client
@@ -116,6 +166,24 @@ public sealed class TrustOptions
 
     /// <summary>Switches chain verification off. Never a default; logged loudly on every bundle.</summary>
     public bool SkipVerification { get; set; }
+}
+
+/// <summary>How log lines are written: the console template or compact JSON (one object per line, CLEF).</summary>
+public enum LogFormat
+{
+    /// <summary><c>[time LVL] source: message</c>, an exception's stack trace on the following lines.</summary>
+    Text,
+    /// <summary>Serilog's compact JSON (<c>@t</c>, <c>@mt</c>, <c>@l</c>, <c>@x</c>, properties): one line per event.</summary>
+    Json,
+}
+
+/// <summary>When an appended log file is flushed to stable storage (<c>fdatasync</c>).</summary>
+public enum FileSyncPolicy
+{
+    /// <summary>After every record: a written record survives a power loss. One disk flush per record.</summary>
+    EveryRecord,
+    /// <summary>Left to the kernel: a written record survives a crash of the process, not of the machine.</summary>
+    None,
 }
 
 public enum BundleEncoding

@@ -38,6 +38,16 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
             yield return $"{Section}Sessions:MaxMemoryMiB must be at least 1";
         if (sessions.MaxPerClient < 1)
             yield return $"{Section}Sessions:MaxPerClient must be at least 1";
+        if (!Enum.IsDefined(sessions.Store))
+            yield return $"{Section}Sessions:Store must be memory or redis";
+        if (sessions.Store == SessionStoreKind.Redis)
+        {
+            // Redis TTLs are whole milliseconds: a shorter one would be PX 0, which Redis refuses on every bundle.
+            if (sessions.Ttl > TimeSpan.Zero && sessions.Ttl < TimeSpan.FromMilliseconds(1) || sessions.IdleTtl > TimeSpan.Zero && sessions.IdleTtl < TimeSpan.FromMilliseconds(1))
+                yield return $"{Section}Sessions:Ttl and Sessions:IdleTtl must be at least 1 ms with the Redis store";
+            foreach (var problem in RedisProblems(sessions.Redis))
+                yield return $"{Section}Sessions:Redis:{problem}";
+        }
         if (options.RateLimit.PermitsPerSecond < 0)
             yield return $"{Section}RateLimit:PermitsPerSecond must not be negative (0 switches rate limiting off)";
         if (options.RateLimit.PermitsPerSecond > 0 && options.RateLimit.Burst < 1)
@@ -75,8 +85,44 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
         foreach (var metrics in MetricsProblems(options))
             yield return metrics;
 
-        if (!string.IsNullOrWhiteSpace(options.AuditLog) && AuditLogProblem(options.AuditLog) is { } audit)
+        if (!string.IsNullOrWhiteSpace(options.AuditLog) && AppendFileProblem(options.AuditLog) is { } audit)
             yield return $"{Section}AuditLog: {audit}";
+        if (!Enum.IsDefined(options.AuditLogSync))
+            yield return $"{Section}AuditLogSync must be EveryRecord or None";
+        if (!Enum.IsDefined(options.LogFileSync))
+            yield return $"{Section}LogFileSync must be EveryRecord or None";
+        if (!Enum.IsDefined(options.LogFormat))
+            yield return $"{Section}LogFormat must be Text or Json";
+        if (!Enum.IsDefined(options.LogFileFormat))
+            yield return $"{Section}LogFileFormat must be Text or Json";
+        // The -l file is opened as the audit log is: the same rules, so a bad path stops the start with its name.
+        if (!string.IsNullOrWhiteSpace(options.LogFile) && AppendFileProblem(options.LogFile) is { } logFile)
+            yield return $"{Section}LogFile: {logFile}";
+    }
+
+    /// <summary>What the Redis store needs before it can start: a configuration string StackExchange.Redis accepts, a
+    /// bounded timeout, and at least one readable sealing key (read exactly as the store will read it).</summary>
+    private static IEnumerable<string> RedisProblems(RedisSessionOptions redis)
+    {
+        if (string.IsNullOrWhiteSpace(redis.Configuration))
+            yield return "Configuration is required when Sessions:Store is redis (a StackExchange.Redis configuration string, e.g. 127.0.0.1:6379)";
+        else if (Sessions.Redis.RedisConnection.ConfigurationProblem(redis.Configuration) is { } problem)
+            yield return $"Configuration: {problem}";
+        if (redis.Timeout <= TimeSpan.Zero || redis.Timeout > TimeSpan.FromMinutes(1))
+            yield return "Timeout must be positive and at most 00:01:00";
+        if (redis.WaitForReplicas < 0)
+            yield return "WaitForReplicas must not be negative";
+        if (string.IsNullOrEmpty(redis.KeyPrefix))
+            yield return "KeyPrefix must not be empty (keys of several deployments sharing one Redis would collide)";
+        else if (redis.KeyPrefix.IndexOfAny(['{', '}']) >= 0)
+            yield return "KeyPrefix must not contain '{' or '}' (the store's own hash tag keeps its quota keys in one Cluster slot)";
+        if (redis.SealingKeyFiles.Count == 0)
+            yield return "SealingKeyFiles: at least one sealing key file is required (create one with: gop sealing-key new FILE)";
+        for (int i = 0; i < redis.SealingKeyFiles.Count; i++)
+        {
+            if (Sessions.Redis.SealingKey.FileProblem(redis.SealingKeyFiles[i]) is { } problem)
+                yield return $"SealingKeyFiles:{i}: {problem}";
+        }
     }
 
     /// <summary>The metrics listener: a port (0 disables it), an address as for the gRPC endpoint, and not a port the gRPC endpoints use.</summary>
@@ -146,12 +192,12 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
     }
 
     /// <summary>
-    /// Whether the audit log can be opened for append as <see cref="Audit.JsonLinesAuditLog"/> opens it, without
+    /// Whether a log file (the audit log, the -l file) can be opened for append as <see cref="Logging.AppendOnlyFile"/> opens it, without
     /// writing a record or creating anything that stays: an existing file is opened for append and closed;
     /// for a missing file (the server creates it and its directories) the nearest existing directory must
     /// accept a new file, tried with a probe that is deleted when closed.
     /// </summary>
-    internal static string? AuditLogProblem(string path)
+    internal static string? AppendFileProblem(string path)
     {
         string full;
         try

@@ -5,8 +5,20 @@ using GuestOwnerProxy.Crypto.Launch;
 
 namespace GuestOwnerProxy.Server.Configuration;
 
-/// <summary>A launch digest the server computed itself for an <c>allowed_images</c> entry.</summary>
-public sealed record ImageDigest(string Name, PlatformKind Platform, byte[] Digest, bool KernelHashes, uint? SecretAreaSize);
+/// <summary>
+/// A launch digest the server computed itself for an <c>allowed_images</c> entry; for an SEV-ES/CSV2 image one per
+/// vCPU count (<see cref="Vcpus"/>), for any other image exactly one (<see cref="Vcpus"/> null).
+/// </summary>
+public sealed record ImageDigest(string Name, PlatformKind Platform, byte[] Digest, bool KernelHashes, uint? SecretAreaSize,
+    int? Vcpus = null, EsVcpuModel? Es = null)
+{
+    public bool IsEs => Es is not null;
+
+    /// <summary>How the digest is named in candidates, logs, audit records and check-config.</summary>
+    public string CandidateName => Es is null
+        ? $"image '{Name}'"
+        : $"image '{Name}' (es, {Vcpus} vcpu{(Vcpus == 1 ? "" : "s")}, {VmsaLayouts.Name(Es.Layout)})";
+}
 
 /// <summary>
 /// Launch digests of configured images, keyed by platform, image definition and the size and
@@ -15,26 +27,42 @@ public sealed record ImageDigest(string Name, PlatformKind Platform, byte[] Dige
 /// </summary>
 public sealed class ImageDigestCache
 {
-    private readonly ConcurrentDictionary<string, ImageDigest> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyList<ImageDigest>> _cache = new(StringComparer.Ordinal);
     private readonly IPlatformRegistry _platforms;
 
     public ImageDigestCache(IPlatformRegistry? platforms = null) => _platforms = platforms ?? PlatformRegistry.Default;
 
     public int Computations { get; private set; }
 
-    /// <exception cref="CryptoFormatException">unreadable file, or a kernel with an OVMF lacking the hashes area.</exception>
-    public ImageDigest Get(ImageDefinition image, PlatformKind platform)
+    /// <summary>
+    /// The image's digests on a platform: one, or for an ES image one per vCPU count, all from a single pass over
+    /// the files (<see cref="LaunchDigest.ComputeEs"/>), so a 1–64 range costs one firmware read plus 64 pages.
+    /// </summary>
+    /// <exception cref="CryptoFormatException">unreadable file, a kernel with an OVMF lacking the hashes area,
+    /// or an ES image whose OVMF has no SEV-ES reset block.</exception>
+    public IReadOnlyList<ImageDigest> Get(ImageDefinition image, PlatformKind platform)
     {
         var key = CacheKey(image, platform);
         if (_cache.TryGetValue(key, out var cached))
             return cached;
 
         var launchImage = new LaunchImage(image.OvmfPath, image.KernelPath, image.InitrdPath, ReadCmdline(image), image.KernelHashes);
-        var result = LaunchDigest.Compute(_platforms.For(platform).Crypto, launchImage);
-        var digest = new ImageDigest(image.Name, platform, result.Digest, launchImage.MeasuresKernelHashes, result.Footer.SecretArea?.Size);
+        var crypto = _platforms.For(platform).Crypto;
+        IReadOnlyList<ImageDigest> digests;
+        if (image.Es is { } es)
+        {
+            var result = LaunchDigest.ComputeEs(crypto, launchImage, es.Vcpu, es.VcpuCounts);
+            digests = result.Digests.Select(d => new ImageDigest(image.Name, platform, d.Digest, launchImage.MeasuresKernelHashes,
+                result.Footer.SecretArea?.Size, d.Vcpus, es.Vcpu)).ToList();
+        }
+        else
+        {
+            var result = LaunchDigest.Compute(crypto, launchImage);
+            digests = [new ImageDigest(image.Name, platform, result.Digest, launchImage.MeasuresKernelHashes, result.Footer.SecretArea?.Size)];
+        }
         Computations++;
-        _cache[key] = digest;
-        return digest;
+        _cache[key] = digests;
+        return digests;
     }
 
     /// <summary>Drops entries not used by the last load, so the cache does not grow with every edit.</summary>
@@ -88,7 +116,7 @@ public sealed class ImageDigestCache
     private static string CacheKey(ImageDefinition image, PlatformKind platform)
     {
         var key = new StringBuilder();
-        key.Append(platform).Append('|').Append(image.KernelHashes).Append('|').Append(image.Cmdline?.Length).Append(':').Append(image.Cmdline);
+        key.Append(platform).Append('|').Append(image.Es).Append('|').Append(image.KernelHashes).Append('|').Append(image.Cmdline?.Length).Append(':').Append(image.Cmdline);
         foreach (var file in new[] { image.OvmfPath, image.KernelPath, image.InitrdPath, image.CmdlineFile })
         {
             key.Append('|').Append(file);

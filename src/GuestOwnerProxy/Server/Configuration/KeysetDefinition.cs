@@ -85,7 +85,8 @@ public sealed record ImageDefinition(
     string? InitrdPath,
     string? Cmdline,
     string? CmdlineFile,
-    bool? KernelHashes)
+    bool? KernelHashes,
+    EsImageSettings? Es = null)
 {
     /// <summary>Every file whose change must trigger a recomputation of the digest.</summary>
     public IEnumerable<string> Files() => NamedFiles().Select(f => f.Path);
@@ -98,4 +99,10 @@ public sealed record ImageDefinition(
         if (InitrdPath is not null) yield return (KeysetFileParser.ImageInitrd, InitrdPath);
         if (CmdlineFile is not null) yield return (KeysetFileParser.ImageCmdlineFile, CmdlineFile);
     }
+}
+
+/// <summary>An SEV-ES/CSV2 image's vCPU facts: one launch digest per vCPU count.</summary>
+public sealed record EsImageSettings(IReadOnlyList<int> VcpuCounts, EsVcpuModel Vcpu)
+{
+    public override string ToString() => $"es, vcpus {Crypto.Launch.VcpuCounts.Format(VcpuCounts)}, {Vcpu}";
 }

@@ -32,6 +32,15 @@ public static class KeysetFileParser
     public const string ImageCmdline = "cmdline";
     public const string ImageCmdlineFile = "cmdline_file";
     public const string ImageKernelHashes = "kernel_hashes";
+    // SEV-ES / CSV2 images: the digest then covers one VMSA page per vCPU.
+    public const string ImageEs = "es";
+    public const string ImageVcpus = "vcpus";
+    public const string ImageVcpuType = "vcpu-type";
+    public const string ImageVcpuSig = "vcpu-sig";
+    public const string ImageVcpuFamily = "vcpu-family";
+    public const string ImageVcpuModel = "vcpu-model";
+    public const string ImageVcpuStepping = "vcpu-stepping";
+    public const string ImageVmsaLayout = "vmsa-layout";
 
     /// <summary>Every keyset field, in the order suggestions prefer on a tie. Any other field is an error: a typo must never switch a rule off.</summary>
     public static readonly IReadOnlyList<string> KnownFields =
@@ -41,7 +50,12 @@ public static class KeysetFileParser
     ];
 
     public static readonly IReadOnlyList<string> KnownImageFields =
-        [ImageName, ImageOvmf, ImageKernel, ImageInitrd, ImageCmdline, ImageCmdlineFile, ImageKernelHashes];
+        [ImageName, ImageOvmf, ImageKernel, ImageInitrd, ImageCmdline, ImageCmdlineFile, ImageKernelHashes,
+         ImageEs, ImageVcpus, ImageVcpuType, ImageVcpuSig, ImageVcpuFamily, ImageVcpuModel, ImageVcpuStepping, ImageVmsaLayout];
+
+    /// <summary>The fields that only an ES image may have.</summary>
+    private static readonly string[] EsOnlyFields =
+        [ImageVcpus, ImageVcpuType, ImageVcpuSig, ImageVcpuFamily, ImageVcpuModel, ImageVcpuStepping, ImageVmsaLayout];
 
     public static IReadOnlyList<KeysetDefinition> Parse(
         string file, string text, List<ConfigurationError> errors, List<string> warnings)
@@ -236,6 +250,7 @@ public static class KeysetFileParser
             r.Error(ImageKernelHashes, "is true but no kernel is given");
         if (kernel is null && (initrd is not null || cmdline is not null || cmdlineFile is not null) && kernelHashes != false)
             r.Error(ImageKernel, "initrd/cmdline are only measured together with a kernel");
+        var es = ParseEs(r);
         if (errors.Count != before || name0 is null || ovmf is null)
             return null;
 
@@ -246,7 +261,121 @@ public static class KeysetFileParser
             initrd is null ? null : Resolve(baseDirectory, initrd),
             cmdline,
             cmdlineFile is null ? null : Resolve(baseDirectory, cmdlineFile),
-            kernelHashes);
+            kernelHashes,
+            es);
+    }
+
+    /// <summary>
+    /// The ES fields of an image: <c>"es": true</c> needs the vCPU counts, exactly one way of giving the vCPU
+    /// signature and the VMSA layout (it depends on the host's kernel, so there is no default); without it none of them
+    /// may appear, since they would change nothing.
+    /// </summary>
+    private static EsImageSettings? ParseEs(JsonFieldReader r)
+    {
+        bool es = r.Bool(ImageEs) ?? false;
+        if (!es)
+        {
+            foreach (var field in EsOnlyFields.Where(r.Has))
+                r.Error(field, $"applies only to an SEV-ES/CSV2 image (\"{ImageEs}\": true)");
+            return null;
+        }
+
+        IReadOnlyList<int>? counts = null;
+        if (!r.Element.TryGetProperty(ImageVcpus, out var vcpus))
+            r.Error(ImageVcpus, $"is required for an SEV-ES/CSV2 image (a number, a list or a range such as \"1-8\")");
+        else
+            counts = ParseVcpuCounts(r, vcpus);
+
+        uint? signature = null;
+        bool fms = r.Has(ImageVcpuFamily) || r.Has(ImageVcpuModel) || r.Has(ImageVcpuStepping);
+        int ways = (r.Has(ImageVcpuType) ? 1 : 0) + (r.Has(ImageVcpuSig) ? 1 : 0) + (fms ? 1 : 0);
+        if (ways != 1)
+        {
+            r.Error(ways == 0 ? ImageVcpuType : ImageVcpuSig,
+                $"give exactly one of {ImageVcpuType}, {ImageVcpuSig} or {ImageVcpuFamily}/{ImageVcpuModel}/{ImageVcpuStepping}");
+        }
+        else if (r.Has(ImageVcpuType))
+        {
+            if (r.String(ImageVcpuType) is { } type)
+            {
+                if (VcpuSignature.TryFromModel(type, out var sig))
+                    signature = sig;
+                else
+                    r.Error(ImageVcpuType, $"unknown vCPU type '{type}' (known: {string.Join(", ", VcpuSignature.KnownModels)})");
+            }
+        }
+        else if (r.Has(ImageVcpuSig))
+        {
+            var element = r.Element.GetProperty(ImageVcpuSig);
+            if (element.ValueKind == JsonValueKind.Number)
+                signature = (uint?)r.Integer(ImageVcpuSig, 0, uint.MaxValue);
+            else if (r.String(ImageVcpuSig) is { } text)
+            {
+                if (VcpuSignature.TryParseRaw(text, out var sig))
+                    signature = sig;
+                else
+                    r.Error(ImageVcpuSig, $"'{text}' is not a 32-bit hex value such as \"0x800f12\"");
+            }
+        }
+        else
+        {
+            var family = r.Integer(ImageVcpuFamily, 0, 0xff + 0xf);
+            var model = r.Integer(ImageVcpuModel, 0, 0xff);
+            var stepping = r.Integer(ImageVcpuStepping, 0, 0xf);
+            foreach (var (field, value) in new[] { (ImageVcpuFamily, family), (ImageVcpuModel, model), (ImageVcpuStepping, stepping) })
+            {
+                if (value is null && !r.Has(field))
+                    r.Error(field, $"is required with {ImageVcpuFamily}/{ImageVcpuModel}/{ImageVcpuStepping}");
+            }
+            if (family is not null && model is not null && stepping is not null)
+                signature = VcpuSignature.FromFamilyModelStepping((int)family, (int)model, (int)stepping);
+        }
+
+        VmsaLayout? layout = null;
+        if (!r.Has(ImageVmsaLayout))
+            r.Error(ImageVmsaLayout, $"is required for an SEV-ES/CSV2 image: \"{VmsaLayouts.LegacyName}\" (KVM_SEV_ES_INIT, kernels before 6.10) " +
+                $"or \"{VmsaLayouts.Init2Name}\" (KVM_SEV_INIT2); it depends on the host's kernel");
+        else if (r.String(ImageVmsaLayout) is { } layoutText)
+        {
+            if (VmsaLayouts.TryParse(layoutText, out var parsed))
+                layout = parsed;
+            else
+                r.Error(ImageVmsaLayout, $"unknown VMSA layout '{layoutText}' (known: {string.Join(", ", VmsaLayouts.Names)})");
+        }
+
+        return counts is not null && signature is not null && layout is not null
+            ? new EsImageSettings(counts, new EsVcpuModel(signature.Value, layout.Value))
+            : null;
+    }
+
+    private static IReadOnlyList<int>? ParseVcpuCounts(JsonFieldReader r, JsonElement value)
+    {
+        try
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.Number:
+                    return r.Integer(ImageVcpus, 1, EsVcpuModel.MaxVcpus) is { } one ? [(int)one] : null;
+                case JsonValueKind.String:
+                    return VcpuCounts.Parse(value.GetString());
+                case JsonValueKind.Array:
+                    var list = r.IntegerArray(ImageVcpus, 1, EsVcpuModel.MaxVcpus);
+                    if (list is { Count: 0 })
+                    {
+                        r.Error(ImageVcpus, "is empty: no launch could ever match");
+                        return null;
+                    }
+                    return list?.Select(n => (int)n).Distinct().Order().ToList();
+                default:
+                    r.Error(ImageVcpus, $"must be a number, a list of numbers or a range such as \"1-8\", found {JsonFieldReader.Describe(value)}");
+                    return null;
+            }
+        }
+        catch (CryptoFormatException ex)
+        {
+            r.Error(ImageVcpus, ex.Message);
+            return null;
+        }
     }
 
     /// <summary>

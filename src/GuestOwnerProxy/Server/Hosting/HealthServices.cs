@@ -39,5 +39,6 @@ public static class HealthServices
                     health.Services.Map(service, check => check.Tags.Contains(tag));
             })
             .AddCheck<ConfigurationHealthCheck>("configuration", tags: [ServingTag])
+            .AddCheck<SessionStoreHealthCheck>("sessions", tags: [ServingTag])
             .AddCheck<ConfigurationEditsHealthCheck>("configuration-edits", tags: [ConfigTag]);
 }

@@ -1,22 +1,27 @@
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Logging;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 
 namespace GuestOwnerProxy.Server.Hosting;
 
 /// <summary>
-/// Serilog: structured console output, plus compact JSON lines to the <c>-l</c> file when given.
-/// Operators can refine it with a standard <c>Serilog</c> configuration section; sinks registered in
-/// DI (tests) are added too.
+/// Serilog: the console in <c>LogFormat</c> (text by default, compact JSON with <c>--log-format json</c>), plus the
+/// <c>-l</c> file in <c>LogFileFormat</c> (compact JSON by default), appended through <see cref="LogFiles"/> so that
+/// SIGHUP and the reload poll reopen it. Operators can refine it with a standard <c>Serilog</c> configuration section;
+/// sinks registered in DI (tests) are added too.
 /// </summary>
 public static class LoggingSetup
 {
-    private const string ConsoleTemplate =
+    private const string TextTemplate =
         "[{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    /// <param name="options">The validated start-up settings (Debug, LogFile).</param>
+    /// <param name="options">The validated start-up settings (Debug, LogFormat, LogFile, LogFileFormat, LogFileSync).</param>
     public static void Configure(LoggerConfiguration logger, IConfiguration configuration, GuestOwnerProxyOptions options, IServiceProvider services)
     {
         logger
@@ -24,11 +29,32 @@ public static class LoggingSetup
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .MinimumLevel.Override("Grpc", LogEventLevel.Warning)
+            .Filter.ByExcluding(ReportedOnStandardError)
             .Enrich.FromLogContext()
             .ReadFrom.Configuration(configuration)
             .ReadFrom.Services(services)
-            .WriteTo.Console(outputTemplate: ConsoleTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            .WriteTo.Console(Formatter(options.LogFormat));
         if (!string.IsNullOrEmpty(options.LogFile))
-            logger.WriteTo.File(new CompactJsonFormatter(), options.LogFile, shared: true);
+        {
+            var file = services.GetRequiredService<LogFiles>().Open(options.LogFile, options.LogFileSync);
+            logger.WriteTo.Sink(new AppendOnlyFileSink(file, Formatter(options.LogFileFormat)));
+        }
     }
+
+    /// <summary>The one formatter of each <see cref="LogFormat"/>, for the console and the file alike.</summary>
+    public static ITextFormatter Formatter(LogFormat format) => format switch
+    {
+        LogFormat.Json => new CompactJsonFormatter(),
+        _ => new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>
+    /// The host's "Hosting failed to start" event for a failure <see cref="ServerHost.Run"/> reports itself as one line on
+    /// stderr (a port in use, a bad endpoint setting): the stack trace would only repeat it.
+    /// </summary>
+    private static bool ReportedOnStandardError(LogEvent logEvent) =>
+        logEvent.Exception is { } exception &&
+        logEvent.Properties.TryGetValue("SourceContext", out var source) &&
+        source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" } &&
+        ServerHost.ReportsItself(exception);
 }

@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Server.Configuration;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 
@@ -27,7 +28,10 @@ public sealed class PythonFlags
     public Option<string[]> Port { get; } = ValueFlag("--port", "-p", "PORT", "listen port on localhost, plaintext HTTP/2 (default 50051)");
     public Option<string[]> Config { get; } = ValueFlag("--config", "-c", "FILE", "keysets.json");
     public Option<string[]> KeyFile { get; } = ValueFlag("--keyfile", "-k", "FILE", "keys.json");
-    public Option<string[]> LogFile { get; } = ValueFlag("--logfile", "-l", "FILE", "also log to FILE (JSON lines)");
+    public Option<string[]> LogFile { get; } = ValueFlag("--logfile", "-l", "FILE", "also log to FILE (JSON lines; reopened on SIGHUP)");
+    // Not the Python server's: the formats of the console and of the -l file (GuestOwnerProxy:LogFormat, :LogFileFormat).
+    public Option<string[]> LogFormat { get; } = FormatFlag("--log-format", "console log format: text (default) or json (one JSON object per line)");
+    public Option<string[]> LogFileFormat { get; } = FormatFlag("--log-file-format", "-l file format: json (default) or text");
     public Option<bool> Debug { get; } = new("--debug", "-d") { Description = "debug logging" };
     public Option<bool> Unsafe { get; } = new("--unsafe", "-u") { Description = "skip measurement checks (logged on every secret)" };
 
@@ -38,6 +42,7 @@ public sealed class PythonFlags
         _keys = new()
         {
             [Port] = "Port", [Config] = "KeysetsFile", [KeyFile] = "KeysFile", [LogFile] = "LogFile",
+            [LogFormat] = nameof(GuestOwnerProxyOptions.LogFormat), [LogFileFormat] = nameof(GuestOwnerProxyOptions.LogFileFormat),
             [Debug] = "Debug", [Unsafe] = "Unsafe",
         };
         Port.Validators.Add(result =>
@@ -50,7 +55,7 @@ public sealed class PythonFlags
         });
     }
 
-    public IReadOnlyList<Option> Options => [Port, Config, KeyFile, LogFile, Debug, Unsafe];
+    public IReadOnlyList<Option> Options => [Port, Config, KeyFile, LogFile, LogFormat, LogFileFormat, Debug, Unsafe];
 
     /// <exception cref="ArgumentException">a flag without its value, or a port that is not a number.</exception>
     public static string[] Translate(IReadOnlyList<string> args)
@@ -120,6 +125,27 @@ public sealed class PythonFlags
             AllowMultipleArgumentsPerToken = false,
         };
 
+    private static Option<string[]> FormatFlag(string name, string description)
+    {
+        var option = new Option<string[]>(name)
+        {
+            Description = description,
+            HelpName = "text|json",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        // The names are the LogFormat values (the binder ignores case); a typo is refused here, naming the flag.
+        var names = Enum.GetNames<LogFormat>().Select(n => n.ToLowerInvariant()).ToArray();
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (!names.Contains(token.Value, StringComparer.OrdinalIgnoreCase))
+                    result.AddError($"option {name}: '{token.Value}' is not a log format (one of: {string.Join(", ", names)})");
+            }
+        });
+        return option;
+    }
+
     private static string Setting(string flag, string key, string value)
     {
         if (value.Length == 0)
@@ -128,5 +154,5 @@ public sealed class PythonFlags
     }
 
     public const string Usage =
-        "usage: gop [serve] [-p PORT] [-c KEYSETS.json] [-k KEYS.json] [-l LOGFILE] [-d] [-u] [--GuestOwnerProxy:Setting=value ...]";
+        "usage: gop [serve] [-p PORT] [-c KEYSETS.json] [-k KEYS.json] [-l LOGFILE] [-d] [-u] [--log-format text|json] [--GuestOwnerProxy:Setting=value ...]";
 }

@@ -4,8 +4,10 @@ using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Observability;
+using GuestOwnerProxy.Server.Logging;
 using GuestOwnerProxy.Server.Services;
 using GuestOwnerProxy.Server.Sessions;
+using GuestOwnerProxy.Server.Sessions.Redis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +26,7 @@ public static class ServerHost
 {
     public const int ExitOk = 0;
     public const int ExitBadConfiguration = 2;
+    public const int ExitCannotListen = 1;
 
     /// <summary>
     /// Runs the server until it is stopped. Exit codes: 0 normal stop, 2 bad configuration or settings
@@ -56,10 +59,10 @@ public static class ServerHost
                 app.Run();
                 return ExitOk;
             }
-            catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
+            catch (IOException ex) when (CannotListen(ex))
             {
                 error.WriteLine($"gop: cannot listen: {OneLine(ex.Message)}");
-                return 1;
+                return ExitCannotListen;
             }
             catch (Exception ex) when (StartupProblem(ex) is { } problem)
             {
@@ -69,6 +72,12 @@ public static class ServerHost
             }
         }
     }
+
+    private static bool CannotListen(Exception ex) => ex is IOException and not FileNotFoundException and not DirectoryNotFoundException;
+
+    /// <summary>Whether <see cref="Run"/> reports <paramref name="ex"/> as one line on stderr when the host fails to start with it
+    /// (the host's own log of it is then left out: see <see cref="LoggingSetup"/>).</summary>
+    internal static bool ReportsItself(Exception ex) => CannotListen(ex) || StartupProblem(ex) is not null;
 
     /// <summary>The one-line description of a start-up failure caused by files or settings; null for anything else.</summary>
     internal static string? StartupProblem(Exception ex) => ex switch
@@ -135,14 +144,24 @@ public static class ServerHost
         builder.Services.AddSingleton<BrokerConfigurationStore>();
         builder.Services.AddSingleton<IBrokerConfigurationSource>(sp => sp.GetRequiredService<BrokerConfigurationStore>());
         builder.Services.AddSingleton<InMemorySessionStore>();
-        builder.Services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
+        builder.Services.AddSingleton<RedisSessionStore>();
+        // Chosen once, at start-up: a store cannot change under live sessions.
+        builder.Services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<ServerSettings>().Current.Sessions.Store == SessionStoreKind.Redis
+            ? sp.GetRequiredService<RedisSessionStore>()
+            : sp.GetRequiredService<InMemorySessionStore>());
+        // Every appended log file (audit, -l) is opened through LogFiles, so SIGHUP and the reload poll reopen them all.
+        builder.Services.AddSingleton<LogFiles>();
+        builder.Services.AddHostedService<HangupReopener>();
+        builder.Services.AddSingleton<AuditWriteFailures>();
         // The broker and the metrics see whichever store is registered through the metered wrapper (store errors counted).
         builder.Services.AddSingleton(sp => new MeteredSessionStore(sp.GetRequiredService<ISessionStore>()));
         builder.Services.AddSingleton<GopMetrics>();
         builder.Services.AddSingleton<IAuditLog>(sp =>
         {
-            var path = sp.GetRequiredService<ServerSettings>().Current.AuditLog;
-            return string.IsNullOrWhiteSpace(path) ? new NullAuditLog() : new JsonLinesAuditLog(path);
+            var settings = sp.GetRequiredService<ServerSettings>().Current;
+            return string.IsNullOrWhiteSpace(settings.AuditLog)
+                ? new NullAuditLog()
+                : new JsonLinesAuditLog(sp.GetRequiredService<LogFiles>().Open(settings.AuditLog, settings.AuditLogSync));
         });
         builder.Services.AddSingleton<DecisionRecorder>();
         builder.Services.AddSingleton<ChainVerificationCache>();
@@ -181,13 +200,13 @@ public static class ServerHost
         app.Services.GetRequiredService<BundleIssuer>();
         app.Services.GetRequiredService<SecretReleaser>();
         app.Services.GetRequiredService<GopMetrics>();
+        var settings = app.Services.GetRequiredService<ServerSettings>().Current;
         var audit = app.Services.GetRequiredService<IAuditLog>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost).FullName!);
         if (audit is NullAuditLog)
             log.LogWarning("Audit log disabled (GuestOwnerProxy:AuditLog is empty)");
         else if (audit is JsonLinesAuditLog file)
-            log.LogInformation("Audit log: {AuditLog}", file.Path);
-        var settings = app.Services.GetRequiredService<ServerSettings>().Current;
+            log.LogInformation("Audit log: {AuditLog} (sync {AuditLogSync})", file.Path, settings.AuditLogSync);
         if (settings.Metrics.Url is { } metricsUrl)
             log.LogInformation("Metrics: {MetricsUrl}{MetricsPath} (Prometheus, HTTP/1.1)", metricsUrl, MetricsEndpoint.Path);
         else

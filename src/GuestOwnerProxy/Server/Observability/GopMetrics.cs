@@ -15,7 +15,7 @@ namespace GuestOwnerProxy.Server.Observability;
 /// connection or launch id, a keyset id (client text) or a peer address.
 /// Decisions are pushed by <c>Broker/DecisionRecorder</c> (so each one is counted once, where it is audited);
 /// the rest is read from the components that keep the counts (chain cache, configuration and settings stores,
-/// the metered session store) when Prometheus scrapes.
+/// the metered session store, the audit's <c>AuditWriteFailures</c>) when Prometheus scrapes.
 /// </summary>
 public sealed class GopMetrics
 {
@@ -24,11 +24,10 @@ public sealed class GopMetrics
     private readonly Counter<long> _bundles;
     private readonly Counter<long> _secrets;
     private readonly Counter<long> _formulaMatches;
-    private readonly Counter<long> _auditWriteFailures;
     private readonly Histogram<double> _requestDuration;
 
     public GopMetrics(IMeterFactory meters, MeteredSessionStore sessions, ChainVerificationCache chains,
-        BrokerConfigurationStore configuration, ServerSettings settings)
+        BrokerConfigurationStore configuration, ServerSettings settings, AuditWriteFailures auditFailures)
     {
         var meter = meters.Create(MeterName);
         _bundles = meter.CreateCounter<long>("gop.bundles", description:
@@ -37,7 +36,7 @@ public sealed class GopMetrics
             "Launch secret decisions by platform, protocol, outcome (released/denied) and denial reason code");
         _formulaMatches = meter.CreateCounter<long>("gop.measurement.formula.matches", description:
             "Secret requests whose measurement matched, by platform and measurement formula");
-        _auditWriteFailures = meter.CreateCounter<long>("gop.audit.write.failures", description:
+        meter.CreateObservableCounter("gop.audit.write.failures", () => auditFailures.Count, description:
             "Audit records that could not be written (the decision stood; see the AUDIT LOG WRITE FAILED log line)");
         _requestDuration = meter.CreateHistogram("gop.grpc.request.duration", unit: "s",
             description: "Duration of unary gRPC calls by method and status code",
@@ -86,8 +85,6 @@ public sealed class GopMetrics
         if (record.Formula is { } formula)
             _formulaMatches.Add(1, new TagList { { "platform", record.Platform ?? "unknown" }, { "formula", formula } });
     }
-
-    public void AuditWriteFailed() => _auditWriteFailures.Add(1);
 
     /// <param name="method">The routed gRPC method path (only mapped methods reach the interceptor that calls this).</param>
     public void RequestCompleted(string method, string status, TimeSpan elapsed) =>

@@ -9,6 +9,10 @@ public enum DenialStatus
     NotFound,
     Unimplemented,
     Internal,
+    /// <summary>A dependency (the session store) cannot be reached now; the same request may succeed later.</summary>
+    Unavailable,
+    /// <summary>Stored state that cannot be read back (a sealed session no key opens); retrying cannot help.</summary>
+    DataLoss,
 }
 
 /// <summary>
@@ -76,6 +80,17 @@ public sealed record DenialReason(string Code, string Detail, DenialStatus Statu
     // Requests whose body is not the method's message at all (checked before any service sees them).
     public static readonly DenialReason RequestMalformed = new("REQUEST_MALFORMED", "REQUEST INVALID");
     public static readonly DenialReason RequestTooLarge = new("REQUEST_TOO_LARGE", "REQUEST TOO LARGE", DenialStatus.ResourceExhausted);
+
+    // The session store (Sessions:Store = redis). Fail closed: never a fallback to memory, which would break single use
+    // across replicas.
+    public static readonly DenialReason SessionStoreUnavailable = new("SESSION_STORE_UNAVAILABLE",
+        "SESSION STORE UNAVAILABLE: the session store cannot be reached; retry later", DenialStatus.Unavailable);
+    public static readonly DenialReason SessionSealedWithUnknownKey = new("SESSION_SEALING_KEY_UNKNOWN",
+        "SESSION STORE UNAVAILABLE: the session is sealed with a key this replica does not have (a sealing key rotation in progress?); retry later",
+        DenialStatus.Unavailable);
+    public static readonly DenialReason SessionUnreadable = new("SESSION_UNREADABLE",
+        "SESSION INVALID: the stored session does not unseal (the value was altered in the store); start a new launch",
+        DenialStatus.DataLoss);
 
     public static readonly DenialReason InternalError = new("INTERNAL_ERROR", "INTERNAL ERROR", DenialStatus.Internal);
 

@@ -23,6 +23,8 @@ public static class RpcStatusMapper
             DenialStatus.ResourceExhausted => StatusCode.ResourceExhausted,
             DenialStatus.NotFound => StatusCode.NotFound,
             DenialStatus.Unimplemented => StatusCode.Unimplemented,
+            DenialStatus.Unavailable => StatusCode.Unavailable,
+            DenialStatus.DataLoss => StatusCode.DataLoss,
             _ => StatusCode.Internal,
         };
         var rich = new Google.Rpc.Status

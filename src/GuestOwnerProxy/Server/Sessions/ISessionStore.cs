@@ -20,6 +20,10 @@ public interface ISessionStore
 
     /// <summary>Live (not expired) sessions.</summary>
     ValueTask<int> CountAsync();
+
+    /// <summary>Null while the store can serve; otherwise why not (health reports NOT_SERVING). A store in this
+    /// process's memory always can.</summary>
+    ValueTask<string?> ProblemAsync() => ValueTask.FromResult<string?>(null);
 }
 
 /// <summary>An exclusive hold on a session during one secret request. Disposing without an outcome returns it unchanged.</summary>

@@ -151,7 +151,7 @@ public sealed class InMemorySessionStore : ISessionStore, IDisposable
     }
 
     /// <summary>A version-4 UUID from the CSPRNG: launch ids must be as unguessable as connection ids.</summary>
-    private static Guid NewLaunchId()
+    internal static Guid NewLaunchId()
     {
         Span<byte> bytes = stackalloc byte[16];
         RandomNumberGenerator.Fill(bytes);
