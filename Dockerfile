@@ -15,7 +15,9 @@ COPY src/GuestOwnerProxy.Platform/GuestOwnerProxy.Platform.csproj src/GuestOwner
 COPY src/GuestOwnerProxy/GuestOwnerProxy.csproj src/GuestOwnerProxy/
 RUN dotnet restore src/GuestOwnerProxy/GuestOwnerProxy.csproj
 COPY src/ src/
-RUN dotnet publish src/GuestOwnerProxy/GuestOwnerProxy.csproj -c Release -o /app --no-restore /p:UseAppHost=false
+# appsettings.Development.json is not published (the csproj says so): the image holds the Production settings only.
+RUN dotnet publish src/GuestOwnerProxy/GuestOwnerProxy.csproj -c Release -o /app --no-restore /p:UseAppHost=false \
+    && test ! -e /app/appsettings.Development.json
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
@@ -29,10 +31,16 @@ ENV ASPNETCORE_ENVIRONMENT=Production \
     GuestOwnerProxy__KeysFile=/config/keys.json \
     GuestOwnerProxy__ListenAddress=* \
     GuestOwnerProxy__Port=50051 \
-    GuestOwnerProxy__AuditLog=/var/log/gop/audit.jsonl
+    GuestOwnerProxy__AuditLog=/var/log/gop/audit.jsonl \
+    GuestOwnerProxy__Metrics__ListenAddress=* \
+    GuestOwnerProxy__Metrics__Port=9464
 # The aspnet images ship the unprivileged user "app" (UID 1654); the audit log directory is its only writable path.
 RUN mkdir -p /var/log/gop /config && chown app:app /var/log/gop
 USER app
 VOLUME ["/config", "/var/log/gop"]
-EXPOSE 50051
+EXPOSE 50051 9464
+# grpc.health.v1 over the gRPC port, with the image's own binary (no grpc_health_probe to ship): the overall status,
+# SERVING while a configuration serves (a rejected edit keeps it SERVING; ask `gop.config` for that).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["dotnet", "/app/gop.dll", "health", "--server", "127.0.0.1:50051"]
 ENTRYPOINT ["dotnet", "/app/gop.dll", "serve"]

@@ -76,6 +76,7 @@ public sealed class InProcessServer : IAsyncDisposable
             var settings = new Dictionary<string, string?>
             {
                 ["GuestOwnerProxy:Urls:0"] = "http://127.0.0.1:0",
+                ["GuestOwnerProxy:Metrics:Port"] = "0",
                 ["GuestOwnerProxy:KeysetsFile"] = keysetsPath,
                 ["GuestOwnerProxy:KeysFile"] = keysPath,
                 ["GuestOwnerProxy:AuditLog"] = Path.Combine(dir, "audit.jsonl"),

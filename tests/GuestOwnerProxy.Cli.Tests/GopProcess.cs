@@ -59,6 +59,8 @@ public static class Gop
         foreach (var a in args)
             info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
+        // Servers run in parallel: none takes the fixed metrics port unless a test asks for it (the environment below).
+        info.Environment["GuestOwnerProxy__Metrics__Port"] = "0";
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             if (value is null)

@@ -17,6 +17,8 @@ public sealed class ChainVerificationCache
 {
     private readonly ConditionalWeakTable<PlatformTrust, ConcurrentDictionary<CacheKey, ChainVerificationResult>> _byTrust = new();
     private readonly int _capacity;
+    private long _hits;
+    private long _misses;
 
     public ChainVerificationCache(int capacity = 4096)
     {
@@ -24,13 +26,23 @@ public sealed class ChainVerificationCache
         _capacity = capacity;
     }
 
+    /// <summary>Verifications answered from the cache since start (the server's metrics read these; no metrics dependency here).</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Verifications that ran the chain check (a first sight, a new trust, or a chain that failed, which is never cached).</summary>
+    public long Misses => Interlocked.Read(ref _misses);
+
     public ChainVerificationResult Verify(IPlatformProfile profile, PlatformEvidence evidence, PlatformTrust trust)
     {
         var entries = _byTrust.GetValue(trust, _ => new ConcurrentDictionary<CacheKey, ChainVerificationResult>());
         var key = CacheKey.Of(profile.Kind, evidence);
         if (entries.TryGetValue(key, out var cached))
+        {
+            Interlocked.Increment(ref _hits);
             return cached;
+        }
 
+        Interlocked.Increment(ref _misses);
         var result = profile.VerifyChain(evidence, trust);
         // A bounded cache: when full, start over rather than track recency (hosts are few, churn is rare).
         if (entries.Count >= _capacity)

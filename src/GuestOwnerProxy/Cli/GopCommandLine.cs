@@ -32,6 +32,7 @@ public sealed class GopCommandLine
         new ClientCommand(ClientOperation.GetBundle),
         new ClientCommand(ClientOperation.GetSecret),
         new SimulateCommand(),
+        new HealthCommand(),
         new CompletionCommand(),
     ];
 

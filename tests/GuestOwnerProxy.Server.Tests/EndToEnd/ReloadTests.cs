@@ -1,3 +1,4 @@
+using GuestOwnerProxy.Server.Hosting;
 using GuestOwnerProxy.Server.Tests.Infrastructure;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,6 +8,8 @@ namespace GuestOwnerProxy.Server.Tests.EndToEnd;
 
 public sealed class ReloadTests
 {
+    private static bool Serving(HealthCheckRegistration check) => check.Tags.Contains(HealthServices.ServingTag);
+
     private static async Task WaitFor(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -77,13 +80,14 @@ public sealed class ReloadTests
         var good = File.ReadAllText(keysets);
         File.WriteAllText(keysets, "{ broken");
         await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
-        var report = await health.CheckHealthAsync();
+        // The overall status (grpc.health.v1 ""): the checks tagged serving; gop.config has a test of its own (HealthServiceTests).
+        var report = await health.CheckHealthAsync(Serving);
         Assert.Equal(HealthStatus.Degraded, report.Status);
         Assert.Contains("rejected", report.Entries["configuration"].Description);
 
         File.WriteAllText(keysets, good);
         await WaitFor(() => server.ConfigurationStore.LastRejection is null);
-        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(Serving)).Status);
         // The same broken content again is rejected again (and logged once per distinct state).
         Assert.Equal(1, server.ConfigurationStore.Current.Version);
     }

@@ -108,6 +108,8 @@ public sealed class ProxyServer : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["GuestOwnerProxy:Urls:0"] = "http://127.0.0.1:0",
+            // Tests run servers in parallel: the metrics listener (a fixed port) only where a test asks for it.
+            ["GuestOwnerProxy:Metrics:Port"] = "0",
             ["GuestOwnerProxy:KeysetsFile"] = dir.Write("keysets.json", setup.KeysetsJson),
             ["GuestOwnerProxy:KeysFile"] = dir.Write("keys.json", setup.KeysJson),
             ["GuestOwnerProxy:AuditLog"] = dir.File("audit/audit.jsonl"),
@@ -139,7 +141,8 @@ public sealed class ProxyServer : IAsyncDisposable
             setup.Services?.Invoke(builder.Services);
         });
         await app.StartAsync();
-        var address = app.Urls.Single();
+        var metricsPort = settings["GuestOwnerProxy:Metrics:Port"];
+        var address = app.Urls.Single(url => metricsPort == "0" || !url.EndsWith($":{metricsPort}", StringComparison.Ordinal));
         return new ProxyServer(setup, app, logs, address);
     }
 

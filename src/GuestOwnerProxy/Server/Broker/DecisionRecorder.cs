@@ -4,6 +4,7 @@ using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Sessions;
 using GuestOwnerProxy.Server.Logging;
+using GuestOwnerProxy.Server.Observability;
 using GuestOwnerProxy.Server.Policy;
 using Microsoft.Extensions.Logging;
 
@@ -33,12 +34,16 @@ public sealed class DecisionRecorder
     private readonly ILogger<DecisionRecorder> _logger;
     private readonly RepeatedLogLimiter _edgeLines;
     private readonly AuditWriteFailures? _failures;
+    private readonly GopMetrics? _metrics;
 
     /// <param name="failures">Counts records that could not be written (the metrics read it); none in tools and tests.</param>
-    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger, AuditWriteFailures? failures = null)
+    /// <param name="metrics">Counts every decision written here (null: not counted, as in unit tests and the fuzz rig).</param>
+    public DecisionRecorder(IAuditLog audit, TimeProvider time, ILogger<DecisionRecorder> logger, AuditWriteFailures? failures = null,
+        GopMetrics? metrics = null)
     {
         _audit = audit;
         _failures = failures;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
         _edgeLines = new RepeatedLogLimiter(time);
@@ -47,8 +52,13 @@ public sealed class DecisionRecorder
     public AuditRecord Start(AuditEvent auditEvent, BrokerProtocol protocol, string peer) =>
         AuditRecord.Of(_time.GetUtcNow(), auditEvent, protocol, peer);
 
-    /// <summary>Writes the record; a failed write never changes the decision (see <see cref="AuditLogWriter"/>).</summary>
-    public void Write(AuditRecord record) => _audit.WriteSafely(record, _logger, _failures);
+    /// <summary>Writes the record and counts the decision; a failed write never changes the decision (see
+    /// <see cref="AuditLogWriter"/>). Every decision of both protocols passes here once, so the metrics count each once.</summary>
+    public void Write(AuditRecord record)
+    {
+        _metrics?.Decided(record);
+        _audit.WriteSafely(record, _logger, _failures);
+    }
 
     /// <summary>Audits and logs a request refused at the protocol edge (its fields did not parse) and returns the denial.</summary>
     /// <param name="launchId">The launch id as sent, if any (quoted; only plausible lengths are kept).</param>

@@ -46,8 +46,11 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
     /// <summary>How often the change detection parsed keysets.json for its image files (tests: not on an unchanged file).</summary>
     internal int KeysetsFileParses { get; private set; }
 
-    /// <summary>Number of reloads rejected since start (for tests and health).</summary>
+    /// <summary>Number of reloads rejected since start (for tests, health and metrics). Each broken edit counts once.</summary>
     public int RejectedReloads { get; private set; }
+
+    /// <summary>Number of changed configurations published by a reload since start (metrics; the start-up load is not one).</summary>
+    public int AcceptedReloads { get; private set; }
 
     /// <summary>Why the files as they are now were rejected; null while what is on disk is what serves.</summary>
     public string? LastRejection { get; private set; }
@@ -85,6 +88,7 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
             {
                 var result = _loader.Load(options);
                 Publish(result, fingerprint, initial: false);
+                AcceptedReloads++;
                 _failedFingerprint = null;
                 LastRejection = null;
                 return true;

@@ -60,6 +60,22 @@ public sealed class GuestOwnerProxyOptions
     public TrustOptions Trust { get; set; } = new();
 
     public BundleEncodingOptions BundleEncoding { get; set; } = new();
+
+    public MetricsOptions Metrics { get; set; } = new();
+}
+
+/// <summary>The Prometheus scrape endpoint (<c>GET /metrics</c>): a listener of its own, plain HTTP/1.1, so the gRPC
+/// endpoints stay h2c/TLS-only and never answer it. Read at start-up, like the other endpoints.</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>Port of the metrics listener; 0 disables metrics export. 9464 is the OpenTelemetry Prometheus exporter's usual port.</summary>
+    public int Port { get; set; } = 9464;
+
+    /// <summary>"localhost" (default), "*" for every interface (a container scraped from outside), or an IP address.</summary>
+    public string ListenAddress { get; set; } = "localhost";
+
+    /// <summary>The listener's URL; null when disabled.</summary>
+    public string? Url => Port == 0 ? null : $"http://{ListenAddress}:{Port}";
 }
 
 public sealed class SessionLimitOptions

@@ -82,6 +82,9 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
         if (https.Count > 0 && TlsProblem(options.Tls, https[0]) is { } tls)
             yield return tls;
 
+        foreach (var metrics in MetricsProblems(options))
+            yield return metrics;
+
         if (!string.IsNullOrWhiteSpace(options.AuditLog) && AppendFileProblem(options.AuditLog) is { } audit)
             yield return $"{Section}AuditLog: {audit}";
         if (!Enum.IsDefined(options.AuditLogSync))
@@ -120,6 +123,30 @@ public sealed class GuestOwnerProxyOptionsValidator : IValidateOptions<GuestOwne
             if (Sessions.Redis.SealingKey.FileProblem(redis.SealingKeyFiles[i]) is { } problem)
                 yield return $"SealingKeyFiles:{i}: {problem}";
         }
+    }
+
+    /// <summary>The metrics listener: a port (0 disables it), an address as for the gRPC endpoint, and not a port the gRPC endpoints use.</summary>
+    private static IEnumerable<string> MetricsProblems(GuestOwnerProxyOptions options)
+    {
+        const string metricsSection = Section + "Metrics:";
+        var metrics = options.Metrics;
+        if (metrics.Port is < 0 or > 65535)
+        {
+            yield return $"{metricsSection}Port must be 0..65535 (0 disables the metrics endpoint)";
+            yield break;
+        }
+        if (metrics.Url is not { } url)
+            yield break;
+        if (ListenEndpoint.TryParse(url, out var problem) is null)
+        {
+            yield return $"{metricsSection}ListenAddress: '{metrics.ListenAddress}' (endpoint {url}): {problem}";
+            yield break;
+        }
+        var grpcPorts = options.Urls.Count > 0
+            ? options.Urls.Select(u => ListenEndpoint.TryParse(u, out _)?.Port)
+            : [options.Port];
+        if (grpcPorts.Contains(metrics.Port))
+            yield return $"{metricsSection}Port {metrics.Port} is also a gRPC endpoint's port: the metrics listener needs a port of its own";
     }
 
     /// <summary>The certificate and key an https endpoint needs, loaded as Kestrel will load them, and the client CA file.</summary>

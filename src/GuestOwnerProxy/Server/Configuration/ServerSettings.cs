@@ -35,6 +35,12 @@ public sealed class ServerSettings : IDisposable
 
     public GuestOwnerProxyOptions Current => _current;
 
+    /// <summary>Settings changes that became current since start (metrics).</summary>
+    public int AcceptedChanges { get; private set; }
+
+    /// <summary>Distinct rejected settings changes since start (metrics): one per problem, as it is logged.</summary>
+    public int RejectedChanges { get; private set; }
+
     /// <summary>Why the settings as they are now are rejected; null while they are in force.</summary>
     public string? Rejection
     {
@@ -52,6 +58,7 @@ public sealed class ServerSettings : IDisposable
                 if (failure != _rejection)
                 {
                     _rejection = failure;
+                    RejectedChanges++;
                     _logger.LogError("Settings change rejected, the previous settings stay in force: {Problem}", failure);
                 }
                 return;
@@ -62,6 +69,7 @@ public sealed class ServerSettings : IDisposable
                 _rejection = null;
             }
             _current = read.Options!;
+            AcceptedChanges++;
         }
     }
 

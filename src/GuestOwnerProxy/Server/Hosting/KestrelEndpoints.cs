@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -24,6 +25,8 @@ public static class KestrelEndpoints
     public static void Configure(KestrelServerOptions kestrel, GuestOwnerProxyOptions options)
     {
         kestrel.AddServerHeader = false;
+        if (options.Metrics.Url is { } metricsUrl)
+            Listen(kestrel, ListenEndpoint.Parse(metricsUrl), MetricsEndpoint.Configure);
         X509Certificate2? certificate = null;
         foreach (var url in UrlsOf(options))
         {
@@ -38,21 +41,26 @@ public static class KestrelEndpoints
                     listen.UseHttps(HttpsOptions(certificate!, options.Tls));
             }
 
-            switch (endpoint.Host)
-            {
-                case ListenHost.Localhost when endpoint.Port == 0:
-                    kestrel.Listen(IPAddress.Loopback, 0, Endpoint); // Kestrel cannot bind "localhost" to an ephemeral port
-                    break;
-                case ListenHost.Localhost:
-                    kestrel.ListenLocalhost(endpoint.Port, Endpoint);
-                    break;
-                case ListenHost.AnyAddress:
-                    kestrel.ListenAnyIP(endpoint.Port, Endpoint);
-                    break;
-                default:
-                    kestrel.Listen(endpoint.Address!, endpoint.Port, Endpoint);
-                    break;
-            }
+            Listen(kestrel, endpoint, Endpoint);
+        }
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, ListenEndpoint endpoint, Action<ListenOptions> configure)
+    {
+        switch (endpoint.Host)
+        {
+            case ListenHost.Localhost when endpoint.Port == 0:
+                kestrel.Listen(IPAddress.Loopback, 0, configure); // Kestrel cannot bind "localhost" to an ephemeral port
+                break;
+            case ListenHost.Localhost:
+                kestrel.ListenLocalhost(endpoint.Port, configure);
+                break;
+            case ListenHost.AnyAddress:
+                kestrel.ListenAnyIP(endpoint.Port, configure);
+                break;
+            default:
+                kestrel.Listen(endpoint.Address!, endpoint.Port, configure);
+                break;
         }
     }
 

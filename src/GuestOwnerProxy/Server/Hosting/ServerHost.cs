@@ -3,6 +3,7 @@ using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Server.Audit;
 using GuestOwnerProxy.Server.Broker;
 using GuestOwnerProxy.Server.Configuration;
+using GuestOwnerProxy.Server.Observability;
 using GuestOwnerProxy.Server.Logging;
 using GuestOwnerProxy.Server.Services;
 using GuestOwnerProxy.Server.Sessions;
@@ -128,13 +129,14 @@ public static class ServerHost
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
+            // Outermost first: the timing sees the status DenialInterceptor maps.
+            grpc.Interceptors.Add<RequestMetricsInterceptor>();
             grpc.Interceptors.Add<DenialInterceptor>();
             // Largest legitimate request: a full SEV chain (PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK) of about 11.5 KiB.
             grpc.MaxReceiveMessageSize = MalformedRequestGuard.MaxMessageSize;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration")
-            .AddCheck<SessionStoreHealthCheck>("sessions");
+        HealthServices.Add(builder.Services);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
@@ -151,6 +153,9 @@ public static class ServerHost
         builder.Services.AddSingleton<LogFiles>();
         builder.Services.AddHostedService<HangupReopener>();
         builder.Services.AddSingleton<AuditWriteFailures>();
+        // The broker and the metrics see whichever store is registered through the metered wrapper (store errors counted).
+        builder.Services.AddSingleton(sp => new MeteredSessionStore(sp.GetRequiredService<ISessionStore>()));
+        builder.Services.AddSingleton<GopMetrics>();
         builder.Services.AddSingleton<IAuditLog>(sp =>
         {
             var settings = sp.GetRequiredService<ServerSettings>().Current;
@@ -160,7 +165,10 @@ public static class ServerHost
         });
         builder.Services.AddSingleton<DecisionRecorder>();
         builder.Services.AddSingleton<ChainVerificationCache>();
-        builder.Services.AddSingleton<BrokerDependencies>();
+        builder.Services.AddSingleton(sp => new BrokerDependencies(
+            sp.GetRequiredService<IBrokerConfigurationSource>(), sp.GetRequiredService<MeteredSessionStore>(),
+            sp.GetRequiredService<IPlatformRegistry>(), sp.GetRequiredService<IRandomSource>(),
+            sp.GetRequiredService<DecisionRecorder>(), sp.GetRequiredService<ChainVerificationCache>()));
         builder.Services.AddSingleton<BundleIssuer>();
         builder.Services.AddSingleton<SecretReleaser>();
         builder.Services.AddHostedService<ConfigurationReloadService>();
@@ -172,8 +180,11 @@ public static class ServerHost
         startup = GuestOwnerProxySettings.Read(builder.Configuration).OrThrow();
         builder.Services.AddSingleton(sp => new ServerSettings(
             sp.GetRequiredService<IConfiguration>(), startup, sp.GetRequiredService<ILogger<ServerSettings>>()));
+        MetricsEndpoint.AddServices(builder.Services, startup.Metrics);
 
         var app = builder.Build();
+        // The metrics listener's connections branch off first: they never reach the broker's middleware or services.
+        MetricsEndpoint.Map(app, startup.Metrics);
         // Throttle first (a flood costs nothing further), then refuse bodies that are not the method's message.
         app.UseRateLimiter();
         app.UseMiddleware<MalformedRequestGuard>();
@@ -188,6 +199,7 @@ public static class ServerHost
         app.Services.GetRequiredService<ISessionStore>();
         app.Services.GetRequiredService<BundleIssuer>();
         app.Services.GetRequiredService<SecretReleaser>();
+        app.Services.GetRequiredService<GopMetrics>();
         var settings = app.Services.GetRequiredService<ServerSettings>().Current;
         var audit = app.Services.GetRequiredService<IAuditLog>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost).FullName!);
@@ -195,6 +207,10 @@ public static class ServerHost
             log.LogWarning("Audit log disabled (GuestOwnerProxy:AuditLog is empty)");
         else if (audit is JsonLinesAuditLog file)
             log.LogInformation("Audit log: {AuditLog} (sync {AuditLogSync})", file.Path, settings.AuditLogSync);
+        if (settings.Metrics.Url is { } metricsUrl)
+            log.LogInformation("Metrics: {MetricsUrl}{MetricsPath} (Prometheus, HTTP/1.1)", metricsUrl, MetricsEndpoint.Path);
+        else
+            log.LogInformation("Metrics: disabled (GuestOwnerProxy:Metrics:Port is 0)");
         log.LogInformation("Guest owner proxy ({Environment}) listening on {Urls}; sessions: TTL {Ttl} (idle {IdleTtl}), max {MaxSessions} / {MaxMemory} MiB / {MaxPerClient} per client, {MaxAttempts} measurement attempts; rate limit {Permits}/s per client (burst {Burst})",
             builder.Environment.EnvironmentName, string.Join(", ", KestrelEndpoints.UrlsOf(settings)),
             settings.Sessions.Ttl, settings.Sessions.IdleTtl, settings.Sessions.MaxSessions, settings.Sessions.MaxMemoryMiB,

@@ -1,0 +1,65 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using GuestOwnerProxy.Server.Tests.Infrastructure;
+using static Grpc.Health.V1.HealthCheckResponse.Types;
+
+namespace GuestOwnerProxy.Server.Tests.Hosting;
+
+/// <summary>
+/// grpc.health.v1 per service name over real gRPC: the overall status and each broker service SERVING while the last
+/// good configuration serves; <c>gop.config</c> NOT_SERVING exactly while an edit is rejected.
+/// </summary>
+public sealed class HealthServiceTests
+{
+    private static readonly string[] BrokerServices = ["", "Setup", "keybroker.KeyBrokerService"];
+
+    [Fact]
+    public async Task Every_service_name_answers_serving_with_a_good_configuration()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var health = new Health.HealthClient(server.Channel);
+
+        foreach (var service in BrokerServices.Append("gop.config"))
+            Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = service })).Status);
+    }
+
+    [Fact]
+    public async Task An_unknown_service_name_is_not_found()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var health = new Health.HealthClient(server.Channel);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await health.CheckAsync(new HealthCheckRequest { Service = "Setup2" }));
+        Assert.Equal(StatusCode.NotFound, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_rejected_edit_turns_gop_config_not_serving_while_the_broker_stays_serving_until_it_is_fixed()
+    {
+        await using var server = await ProxyServer.StartAsync();
+        var health = new Health.HealthClient(server.Channel);
+        var keysets = server.Setup.Directory.File("keysets.json");
+
+        File.WriteAllText(keysets, "{ \"KEYSET-1\": { oops } }");
+        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+
+        Assert.Equal(ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "gop.config" })).Status);
+        foreach (var service in BrokerServices)
+            Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = service })).Status);
+
+        File.WriteAllText(keysets, server.Setup.KeysetsJson);
+        await WaitFor(() => server.ConfigurationStore.LastRejection is null);
+        Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "gop.config" })).Status);
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("condition not reached within 10 s");
+            await Task.Delay(50);
+        }
+    }
+}
