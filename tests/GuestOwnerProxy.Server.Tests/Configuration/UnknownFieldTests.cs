@@ -186,7 +186,7 @@ public sealed class UnknownFieldTests : IDisposable
         // The operator meant to pin KEYSET-1 to one chip: with the typo the keyset must not load at all.
         File.WriteAllText(keysets, File.ReadAllText(keysets).Replace("\"allowed-build-ids\": [15, 1600]",
             "\"allowed-build-ids\": [15, 1600], \"allowed_chips\": [\"0000\"]"));
-        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
         // (The rendered log quotes the message as a string property, escaping its double quotes.)
         Assert.Contains(server.Logs.RenderedLines(), l => l.Contains("keyset 'KEYSET-1': unknown field", StringComparison.Ordinal)
             && l.Contains("allowed_chips", StringComparison.Ordinal) && l.Contains("did you mean 'allowed-chips'?", StringComparison.Ordinal));
@@ -222,14 +222,4 @@ public sealed class UnknownFieldTests : IDisposable
         Assert.Single(launch.Inject(await server.Client.GetLaunchSecretAsync(launch.SecretRequest())));
     }
 
-    private static async Task WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not reached within 10 s");
-            await Task.Delay(50);
-        }
-    }
 }

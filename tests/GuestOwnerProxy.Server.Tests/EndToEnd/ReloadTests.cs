@@ -10,16 +10,6 @@ public sealed class ReloadTests
 {
     private static bool Serving(HealthCheckRegistration check) => check.Tags.Contains(HealthServices.ServingTag);
 
-    private static async Task WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not reached within 10 s");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task Broken_edit_keeps_the_last_good_configuration_and_a_fixed_one_is_picked_up()
@@ -29,7 +19,7 @@ public sealed class ReloadTests
         using var before = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
 
         File.WriteAllText(keysets, "{ \"KEYSET-1\": { \"allowed_keys\": [\"key_id1\"], \n  oops } }");
-        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
         Assert.True(server.Logs.Contains("Configuration change rejected", Serilog.Events.LogEventLevel.Error));
         Assert.Contains(server.Logs.RenderedLines(), l => l.Contains("line 2, column 3", StringComparison.Ordinal));
         Assert.Equal(1, server.ConfigurationStore.Current.Version);
@@ -44,7 +34,7 @@ public sealed class ReloadTests
             { "KEYSET-NEW": { "allowed_images": [ { "name": "o", "ovmf": "images/ovmf.fd" } ],
               "allowed_keys": ["key_id2"], "allowed-policies": [0], "allowed-build-ids": [15] } }
             """);
-        await WaitFor(() => server.ConfigurationStore.Current.Version == 2);
+        await Eventually.WaitFor(() => server.ConfigurationStore.Current.Version == 2);
         using var after = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
         await Denied.Assert(() => server.Client.GetLaunchSecretAsync(after.SecretRequest("KEYSET-1")).ResponseAsync,
             StatusCode.InvalidArgument, "KEYSET INVALID");
@@ -65,7 +55,7 @@ public sealed class ReloadTests
         File.WriteAllText(keysets, edited);
         File.SetLastWriteTimeUtc(keysets, stamp);
 
-        await WaitFor(() => server.ConfigurationStore.Current.Version == 2);
+        await Eventually.WaitFor(() => server.ConfigurationStore.Current.Version == 2);
         using var launch = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Csv(), [server.Setup.OvmfBytes]);
         await Denied.Assert(() => server.Client.GetLaunchSecretAsync(launch.SecretRequest()).ResponseAsync,
             StatusCode.InvalidArgument, "BUILD-ID INVALID");
@@ -79,14 +69,14 @@ public sealed class ReloadTests
         var keysets = server.Setup.Directory.File("keysets.json");
         var good = File.ReadAllText(keysets);
         File.WriteAllText(keysets, "{ broken");
-        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
         // The overall status (grpc.health.v1 ""): the checks tagged serving; gop.config has a test of its own (HealthServiceTests).
         var report = await health.CheckHealthAsync(Serving);
         Assert.Equal(HealthStatus.Degraded, report.Status);
         Assert.Contains("rejected", report.Entries["configuration"].Description);
 
         File.WriteAllText(keysets, good);
-        await WaitFor(() => server.ConfigurationStore.LastRejection is null);
+        await Eventually.WaitFor(() => server.ConfigurationStore.LastRejection is null);
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(Serving)).Status);
         // The same broken content again is rejected again (and logged once per distinct state).
         Assert.Equal(1, server.ConfigurationStore.Current.Version);
@@ -97,7 +87,7 @@ public sealed class ReloadTests
     {
         await using var server = await ProxyServer.StartAsync();
         File.WriteAllText(server.Setup.Directory.File("keys.json"), """{ "key_id1": "AAAA" }""");
-        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
         Assert.Contains(server.Logs.RenderedLines(), l => l.Contains("key id 'key_id2' is not defined", StringComparison.Ordinal));
         using var launch = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
         LaunchTests.AssertGuestGotKeys(launch.Inject(await server.Client.GetLaunchSecretAsync(launch.SecretRequest())), server.Setup);
@@ -109,7 +99,7 @@ public sealed class ReloadTests
         await using var server = await ProxyServer.StartAsync();
         var newImage = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096);
         File.WriteAllBytes(server.Setup.OvmfPath, newImage);
-        await WaitFor(() => server.ConfigurationStore.Current.Version == 2);
+        await Eventually.WaitFor(() => server.ConfigurationStore.Current.Version == 2);
         using var stale = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
         await Denied.Assert(() => server.Client.GetLaunchSecretAsync(stale.SecretRequest()).ResponseAsync,
             StatusCode.InvalidArgument, "MEASUREMENT INVALID");

@@ -41,25 +41,15 @@ public sealed class HealthServiceTests
         var keysets = server.Setup.Directory.File("keysets.json");
 
         File.WriteAllText(keysets, "{ \"KEYSET-1\": { oops } }");
-        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
 
         Assert.Equal(ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "gop.config" })).Status);
         foreach (var service in BrokerServices)
             Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = service })).Status);
 
         File.WriteAllText(keysets, server.Setup.KeysetsJson);
-        await WaitFor(() => server.ConfigurationStore.LastRejection is null);
+        await Eventually.WaitFor(() => server.ConfigurationStore.LastRejection is null);
         Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "gop.config" })).Status);
     }
 
-    private static async Task WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not reached within 10 s");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -78,7 +78,7 @@ public sealed class MetricsEndpointTests
         var (server, port) = await StartWithMetricsAsync(setup);
         await using var _ = server;
         File.WriteAllText(server.Setup.Directory.File("keysets.json"), "{ broken");
-        await WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
         await Denied.Assert(async () => await server.Client.GetLaunchSecretAsync(new() { ConnectionId = 1, KeysetId = "KEYSET-1", BuildId = 15 }),
             StatusCode.InvalidArgument, "CONNECTION ID INVALID", "CONNECTION_ID_INVALID");
 
@@ -94,16 +94,6 @@ public sealed class MetricsEndpointTests
         public void Write(AuditRecord record) => throw new IOException("No space left on device");
     }
 
-    private static async Task WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not reached within 10 s");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task The_grpc_port_does_not_answer_metrics_and_the_metrics_port_answers_nothing_else()
