@@ -71,3 +71,39 @@ public class P384Tests
         Assert.Throws<ArgumentException>(() => P384.PublicKeyOf(new byte[47]));
     }
 }
+
+/// <summary>libcrypto's ECDSA verification (the SEV chain's ECDSA links) against signatures made by .NET.</summary>
+public class LibCryptoEcdsaTests
+{
+    [Theory]
+    [InlineData(256)]
+    [InlineData(384)]
+    public void Verifies_what_dotnet_signs_and_refuses_any_change(int bits)
+    {
+        var native = LibCrypto.Functions;
+        if (native is null)
+            return; // the .NET fallback is what runs then; TheNativePathIsInUseOnLinux guards Linux
+        using var key = ECDsa.Create(bits == 256 ? ECCurve.NamedCurves.nistP256 : ECCurve.NamedCurves.nistP384);
+        var q = key.ExportParameters(false).Q;
+        var message = new byte[1044];
+        new Random(bits).NextBytes(message);
+        foreach (var hash in new[] { HashAlgorithmName.SHA256, HashAlgorithmName.SHA384 })
+        {
+            var signature = key.SignData(message, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            byte[] digest = hash == HashAlgorithmName.SHA384 ? SHA384.HashData(message) : SHA256.HashData(message);
+            int half = signature.Length / 2;
+            Assert.True(native.VerifyEcdsa(q.X, q.Y, digest, signature.AsSpan(0, half), signature.AsSpan(half)));
+
+            var badDigest = (byte[])digest.Clone();
+            badDigest[0] ^= 1;
+            Assert.False(native.VerifyEcdsa(q.X, q.Y, badDigest, signature.AsSpan(0, half), signature.AsSpan(half)));
+            var badS = signature.AsSpan(half).ToArray();
+            badS[^1] ^= 1;
+            Assert.False(native.VerifyEcdsa(q.X, q.Y, digest, signature.AsSpan(0, half), badS));
+            Assert.False(native.VerifyEcdsa(q.X, q.Y, digest, new byte[half], new byte[half]));
+        }
+        var offCurve = (byte[])q.Y!.Clone();
+        offCurve[^1] ^= 1;
+        Assert.Throws<CryptographicException>(() => native.VerifyEcdsa(q.X, offCurve, new byte[32], new byte[bits / 8], new byte[bits / 8]));
+    }
+}
