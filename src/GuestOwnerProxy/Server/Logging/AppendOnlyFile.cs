@@ -121,7 +121,7 @@ public sealed class AppendOnlyFile : IDisposable
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
             var (fd, identity) = Open();
-            Libc.close(_fd);
+            CloseCurrent();
             (_fd, _identity) = (fd, identity);
         }
     }
@@ -138,7 +138,7 @@ public sealed class AppendOnlyFile : IDisposable
             if (now == _identity || now == FileIdentity.Unknown || _identity == FileIdentity.Unknown)
                 return false;
             var (fd, identity) = Open();
-            Libc.close(_fd);
+            CloseCurrent();
             (_fd, _identity) = (fd, identity);
             return true;
         }
@@ -149,14 +149,22 @@ public sealed class AppendOnlyFile : IDisposable
         lock (_lock)
         {
             if (_fd >= 0)
-            {
-                if (_flushPending)
-                    Libc.fdatasync(_fd);
-                Libc.close(_fd);
-            }
+                CloseCurrent();
             _fd = -1;
         }
         _flushWanted.Set();
+    }
+
+    /// <summary>Closes the open descriptor (under the lock), first flushing what the flusher has not reached yet: after
+    /// a rotation it would flush the new file, and these records are in the old one.</summary>
+    private void CloseCurrent()
+    {
+        if (_flushPending)
+        {
+            _flushPending = false;
+            Libc.fdatasync(_fd);
+        }
+        Libc.close(_fd);
     }
 
     private void StartFlusher()
