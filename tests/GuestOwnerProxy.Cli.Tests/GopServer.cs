@@ -124,10 +124,27 @@ public sealed partial class GopServer : IDisposable
         while (Occurrences(text) < count)
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the server did not log '{text}' {count} time(s) within {seconds} s:\n{Log}");
+                throw new TimeoutException($"the server did not log '{text}' {count} time(s) within {seconds} s ({ProcessState()}):\n{Log}");
             if (_process.HasExited)
                 throw new InvalidOperationException($"gop serve exited with {_process.ExitCode} while waiting for '{text}':\n{Log}");
             Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>The server's scheduling and signal state from /proc (stopped? a signal pending, blocked, caught?), for a
+    /// timeout's message.</summary>
+    private string ProcessState()
+    {
+        try
+        {
+            var wanted = new[] { "State:", "Threads:", "SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:", "SigCgt:" };
+            return string.Join(", ", File.ReadLines($"/proc/{_process.Id}/status")
+                .Where(l => wanted.Any(w => l.StartsWith(w, StringComparison.Ordinal)))
+                .Select(l => string.Join(' ', l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "process state unavailable: " + e.Message;
         }
     }
 
