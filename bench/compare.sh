@@ -25,12 +25,14 @@ usage: bench/compare.sh [--reps N] [--clients "1 8 32 64"] [--platforms "sev csv
                         [--openssl-seconds N]
 
   --reps N             repetitions of the whole matrix, interleaved (default 3)
-  --clients LIST       client counts for launches (default "1 8 32 64")
+  --clients LIST       client counts for launches (default "1 8 32 64"; "" for none)
   --platforms LIST     launch platforms (default "sev csv")
   --launches N         measured launches per run (default 400)
   --refusals N         measured refused requests per run (default 2000)
-  --refusal-clients L  client counts for refusals (default "1 8")
+  --refusal-clients L  client counts for refusals (default "1 8"; "" for none)
   --warmup N           warm-up operations per run, not counted (default 16)
+  --server-warmup N    before the first repetition, N launches per platform (and N refusals) against each
+                       target, not counted: JIT tiering and caches settle first (default 200; 0 skips it)
   --cell-timeout S     time cap of one run (default 300 s; the load test's --duration is 30 s less)
   --out DIR            where results go (default /tmp/gop-compare-<UTC time>)
   --no-build           use the existing Release build
@@ -53,12 +55,12 @@ EOF
 
 die() { echo "error: $*" >&2; exit 2; }
 
-reps=3 clients="1 8 32 64" platforms="sev csv" launches=400 refusals=2000 refusal_clients="1 8" warmup=16
+reps=3 clients="1 8 32 64" platforms="sev csv" launches=400 refusals=2000 refusal_clients="1 8" warmup=16 server_warmup=200
 cell_timeout=300 out="" build=1 gop="" ours=1 peer="" peer_pid="" peer_name="peer" peer_launches=0
 peer_ovmf="" peer_keys="" peer_keyset="KEYSET-1" openssl_seconds=3
 server_args=()
 
-need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
+need() { [[ $# -ge 2 ]] || die "$1 needs a value"; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1: '$2' is not a number"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -69,6 +71,7 @@ while [[ $# -gt 0 ]]; do
     --refusals) need "$@"; number "$1" "$2"; refusals=$2; shift 2 ;;
     --refusal-clients) need "$@"; refusal_clients=$2; shift 2 ;;
     --warmup) need "$@"; number "$1" "$2"; warmup=$2; shift 2 ;;
+    --server-warmup) need "$@"; number "$1" "$2"; server_warmup=$2; shift 2 ;;
     --cell-timeout) need "$@"; number "$1" "$2"; cell_timeout=$2; shift 2 ;;
     --out) need "$@"; out=$2; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -174,20 +177,22 @@ if (( openssl_seconds > 0 )); then
           version, ecdh?ecdh:"null", es?es:"null", ev?ev:"null", ss?ss:"null", sv?sv:"null" }' <<<"$speed")
 fi
 
-# One run of the load test against one target; its JSON lands in runs/, its output beside it.
+# One run of the load test against one target; its JSON lands in runs/ (warmup/ for the server warm-up), its output beside it.
 failures=0
 run() { # name target pid file extra-args...
   local name=$1 target=$2 pid=$3 file=$4; shift 4
-  local rc=0
+  local rc=0 dir="$out/runs"
+  [[ "$file" == warmup-* ]] && dir="$out/warmup"
+  mkdir -p "$dir"
   timeout --signal=TERM --kill-after=10 "$cell_timeout" dotnet "$lt_dll" --target "$target" --server-pid "$pid" \
-    --warmup "$warmup" --duration $(( cell_timeout - 30 )) --json-out "$out/runs/$file.json" "$@" >"$out/runs/$file.log" 2>&1 || rc=$?
+    --warmup "$warmup" --duration $(( cell_timeout - 30 )) --json-out "$dir/$file.json" "$@" >"$dir/$file.log" 2>&1 || rc=$?
   local summary
   summary=$(jq -r '"\(.result.succeeded) ok, \(.result.failed) failed, \(.result.perSecond|floor)/s, server \(.server.cpuMsPerOperation // "-" | tostring | .[0:6]) ms CPU/op"' \
-    "$out/runs/$file.json" 2>/dev/null || echo "no result")
+    "$dir/$file.json" 2>/dev/null || echo "no result")
   printf '   %-40s rc=%s  %s\n' "$file" "$rc" "$summary"
   if (( rc != 0 )); then
     failures=$((failures + 1))
-    grep -E '^(error|  error x)' "$out/runs/$file.log" | head -5 | sed 's/^/      /' || true
+    grep -E '^(error|  error x)' "$dir/$file.log" | head -5 | sed 's/^/      /' || true
   fi
 }
 
@@ -198,6 +203,37 @@ cells=()
 for p in $platforms; do for c in $clients; do cells+=("launch:$p:$c"); done; done
 for c in $refusal_clients; do cells+=("refused:keyset:$c"); done
 
+# The arguments of one cell against one target; returns 1 when the target does not run that cell.
+cell_args() { # target-name mode kind count
+  local t=$1 mode=$2 kind=$3 count=$4
+  if [[ "$t" == ours ]]; then
+    target=$ours_target pid=$server_pid
+    launch_args=(--ovmf "$out/server/ovmf.fd" --keys "$out/server/keys.json" --keyset KEYSET-1)
+  else
+    target=$peer pid=$peer_pid
+    [[ "$mode" == launch && $peer_launches == 0 ]] && return 1
+    launch_args=(--ovmf "$peer_ovmf" --keyset "$peer_keyset")
+    [[ -n "$peer_keys" ]] && launch_args+=(--keys "$peer_keys")
+  fi
+  if [[ "$mode" == launch ]]; then
+    args=(--platform "$kind" --concurrency "$count" "${launch_args[@]}")
+  else
+    args=(--mode refused --deny "$kind" --concurrency "$count")
+  fi
+}
+
+if (( server_warmup > 0 )); then
+  echo "== server warm-up ($server_warmup operations per platform and of refusals per target, not counted)"
+  for t in "${targets[@]}"; do
+    for p in $platforms; do
+      cell_args "$t" launch "$p" 8 || continue
+      run "$t" "$target" "$pid" "warmup-$t-launch-$p" "${args[@]}" --launches "$server_warmup"
+    done
+    cell_args "$t" refused keyset 8
+    run "$t" "$target" "$pid" "warmup-$t-refused-keyset" "${args[@]}" --launches "$server_warmup"
+  done
+fi
+
 started=$(date -u +%s)
 for rep in $(seq 1 "$reps"); do
   echo "== repetition $rep of $reps (load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -207,21 +243,9 @@ for rep in $(seq 1 "$reps"); do
   for cell in "${cells[@]}"; do
     IFS=: read -r mode kind count <<<"$cell"
     for t in "${order[@]}"; do
-      if [[ "$t" == ours ]]; then
-        target=$ours_target pid=$server_pid
-        launch_args=(--ovmf "$out/server/ovmf.fd" --keys "$out/server/keys.json" --keyset KEYSET-1)
-      else
-        target=$peer pid=$peer_pid
-        [[ "$mode" == launch && $peer_launches == 0 ]] && continue
-        launch_args=(--ovmf "$peer_ovmf" --keyset "$peer_keyset")
-        [[ -n "$peer_keys" ]] && launch_args+=(--keys "$peer_keys")
-      fi
-      file="r$rep-$t-$mode-$kind-c$count"
-      if [[ "$mode" == launch ]]; then
-        run "$t" "$target" "$pid" "$file" --platform "$kind" --concurrency "$count" --launches "$launches" "${launch_args[@]}"
-      else
-        run "$t" "$target" "$pid" "$file" --mode refused --deny "$kind" --concurrency "$count" --launches "$refusals"
-      fi
+      cell_args "$t" "$mode" "$kind" "$count" || continue
+      if [[ "$mode" == launch ]]; then n=$launches; else n=$refusals; fi
+      run "$t" "$target" "$pid" "r$rep-$t-$mode-$kind-c$count" "${args[@]}" --launches "$n"
     done
   done
 done
