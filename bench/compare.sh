@@ -22,7 +22,7 @@ usage: bench/compare.sh [--reps N] [--clients "1 8 32 64"] [--platforms "sev csv
                         [--out DIR] [--no-build] [--gop PATH] [--server-arg ARG]... [--no-ours]
                         [--peer HOST:PORT --peer-pid PID [--peer-name NAME]
                          [--peer-launches --peer-ovmf FILE [--peer-keys FILE] [--peer-keyset ID]]]
-                        [--openssl-seconds N]
+                        [--openssl-seconds N] [--summary-only]
 
   --reps N             repetitions of the whole matrix, interleaved (default 3)
   --clients LIST       client counts for launches (default "1 8 32 64"; "" for none)
@@ -50,6 +50,7 @@ usage: bench/compare.sh [--reps N] [--clients "1 8 32 64"] [--platforms "sev csv
   --peer-keys FILE     the peer's keys.json, to check the values the guest receives
   --peer-keyset ID     the keyset to ask the peer for (default KEYSET-1)
   --openssl-seconds N  seconds per `openssl speed` algorithm (default 3; 0 skips it)
+  --summary-only       measure nothing: print the table and rewrite summary.json from the runs in --out DIR
 EOF
 }
 
@@ -57,7 +58,7 @@ die() { echo "error: $*" >&2; exit 2; }
 
 reps=3 clients="1 8 32 64" platforms="sev csv" launches=400 refusals=2000 refusal_clients="1 8" warmup=16 server_warmup=200
 cell_timeout=300 out="" build=1 gop="" ours=1 peer="" peer_pid="" peer_name="peer" peer_launches=0
-peer_ovmf="" peer_keys="" peer_keyset="KEYSET-1" openssl_seconds=3
+peer_ovmf="" peer_keys="" peer_keyset="KEYSET-1" openssl_seconds=3 summary_only=0
 server_args=()
 
 need() { [[ $# -ge 2 ]] || die "$1 needs a value"; }
@@ -86,6 +87,7 @@ while [[ $# -gt 0 ]]; do
     --peer-keys) need "$@"; peer_keys=$2; shift 2 ;;
     --peer-keyset) need "$@"; peer_keyset=$2; shift 2 ;;
     --openssl-seconds) need "$@"; number "$1" "$2"; openssl_seconds=$2; shift 2 ;;
+    --summary-only) summary_only=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -105,13 +107,24 @@ fi
 command -v jq >/dev/null || die "jq is needed for the summary (apt-get install jq)"
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-out=${out:-/tmp/gop-compare-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$out/runs"
+if (( summary_only )); then
+  [[ -n "$out" && -d "$out/runs" ]] || die "--summary-only needs --out DIR of an earlier run"
+else
+  out=${out:-/tmp/gop-compare-$(date -u +%Y%m%dT%H%M%SZ)}
+  mkdir -p "$out/runs" "$out/meta"
+fi
 out=$(cd "$out" && pwd)
+# What the summary needs besides the runs, kept as files so that --summary-only can rebuild it.
+meta() { printf '%s\n' "$2" >"$out/meta/$1.json"; }
+meta_of() { cat "$out/meta/$1.json" 2>/dev/null || echo null; }
+failures=0
 lt_dll="$repo/bench/GuestOwnerProxy.LoadTest/bin/Release/net10.0/GuestOwnerProxy.LoadTest.dll"
 gop_cmd=(dotnet "$repo/src/GuestOwnerProxy/bin/Release/net10.0/gop.dll")
 [[ -z "$gop" ]] || gop_cmd=("$gop")
 
+if (( ! summary_only )); then
+meta run "$(jq -n --arg gop "${gop_cmd[*]}" --arg peer "$peer" --arg peerName "$peer_name" --argjson reps "$reps" \
+  --arg extra "${server_args[*]:-}" '{gop: $gop, peer: $peer, peerName: $peerName, reps: $reps, extra: $extra}')"
 if (( build )); then
   echo "== build (Release)"
   dotnet build -c Release "$repo/bench/GuestOwnerProxy.LoadTest" -nologo -v q >"$out/build.log" 2>&1 \
@@ -176,9 +189,9 @@ if (( openssl_seconds > 0 )); then
     END { printf "{\"version\":\"%s\",\"msPerOp\":{\"ecdhP384\":%s,\"ecdsaP384Sign\":%s,\"ecdsaP384Verify\":%s,\"sm2Sign\":%s,\"sm2Verify\":%s}}",
           version, ecdh?ecdh:"null", es?es:"null", ev?ev:"null", ss?ss:"null", sv?sv:"null" }' <<<"$speed")
 fi
+meta openssl "$openssl_json"
 
 # One run of the load test against one target; its JSON lands in runs/ (warmup/ for the server warm-up), its output beside it.
-failures=0
 run() { # name target pid file extra-args...
   local name=$1 target=$2 pid=$3 file=$4; shift 4
   local rc=0 dir="$out/runs"
@@ -249,27 +262,28 @@ for rep in $(seq 1 "$reps"); do
     done
   done
 done
-elapsed=$(( $(date -u +%s) - started ))
+meta elapsed $(( $(date -u +%s) - started ))
 
-final_rss='null'
 if [[ -n "$server_pid" ]]; then
-  final_rss=$(awk '/^VmRSS:/ {r=$2} /^VmHWM:/ {h=$2} END {printf "{\"rssKiB\":%d,\"hwmKiB\":%d}", r, h}' "/proc/$server_pid/status")
+  meta rss-after-run "$(awk '/^VmRSS:/ {r=$2} /^VmHWM:/ {h=$2} END {printf "{\"rssKiB\":%d,\"hwmKiB\":%d}", r, h}' "/proc/$server_pid/status")"
   stop_server
 fi
+[[ -f "$out/server/serve.args" ]] && meta settings "$(jq -R . "$out/server/serve.args" | jq -s .)"
+fi # not --summary-only
 
 # The summary: every run, and per target x cell the median over the repetitions.
 jq -n --slurpfile runs <(cat "$out"/runs/*.json 2>/dev/null) \
-  --argjson openssl "$openssl_json" --argjson finalRss "$final_rss" \
-  --arg gop "${gop_cmd[*]}" --arg peer "$peer" --arg peerName "$peer_name" --argjson reps "$reps" --argjson elapsed "$elapsed" \
-  --arg settings "$( (( ours )) && cat "$out/server/serve.args" || true)" --arg extra "${server_args[*]:-}" \
+  --argjson openssl "$(meta_of openssl)" --argjson finalRss "$(meta_of rss-after-run)" --argjson run "$(meta_of run)" \
+  --argjson elapsed "$(meta_of elapsed)" --argjson settings "$(meta_of settings)" \
   --arg departures "RateLimit:PermitsPerSecond=0 and Sessions:MaxPerClient=1000000 (one load client is one host); the development simulator roots trusted on top of the vendor pins; everything else the production defaults (AuditLogSync=EveryRecord, console log at Information, metrics on)" '
   def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   def step: if .options.mode == "launch" then "launch (total)" else "GetLaunchSecret refused (rpc)" end;
-  def who: if .options.target == ("http://" + $peer) then $peerName else "ours" end;
+  ($run // {}) as $r | ($r.peer // "") as $peer | ($r.peerName // "peer") as $peerName |
+  def who: if $peer != "" and .options.target == ("http://" + $peer) then $peerName else "ours" end;
   {
-    date: (now | todate), repetitions: $reps, elapsedSeconds: $elapsed,
+    date: (now | todate), repetitions: ($r.reps // ($runs | group_by([.options.target, .options.mode, .options.deny // .options.platform, .options.concurrency]) | map(length) | max)), elapsedSeconds: $elapsed,
     machine: ($runs[0].machine // null),
-    ours: { command: $gop, settings: ($settings | split("\n") | map(select(length > 0))), extraArguments: $extra,
+    ours: { command: $r.gop, settings: $settings, extraArguments: ($r.extra // ""),
             departuresFromDefaults: $departures, rssAfterRun: $finalRss },
     peer: (if $peer == "" then null else { target: $peer, name: $peerName } end),
     openssl: $openssl,
@@ -291,7 +305,7 @@ jq -n --slurpfile runs <(cat "$out"/runs/*.json 2>/dev/null) \
   }' >"$out/summary.json"
 
 echo
-echo "== results: medians over $reps repetition(s), $(jq -r '.machine | "\(.cores) cores, \(.cpu), kernel \(.kernel), \(.runtime)"' "$out/summary.json"); $elapsed s"
+echo "== results: $(jq -r '"medians over \(.repetitions) repetition(s), " + (.machine | "\(.cores) cores, \(.cpu), kernel \(.kernel), \(.runtime)") + (if .elapsedSeconds == null then "" else "; \(.elapsedSeconds) s" end)' "$out/summary.json")"
 jq -r '
   def f(d): if . == null then "-" else (. * pow(10; d) | round / pow(10; d) | tostring) end;
   .openssl as $o |
