@@ -22,7 +22,7 @@ usage: bench/compare.sh [--reps N] [--clients "1 8 32 64"] [--platforms "sev csv
                         [--out DIR] [--no-build] [--gop PATH] [--server-arg ARG]... [--no-ours]
                         [--peer HOST:PORT --peer-pid PID [--peer-name NAME]
                          [--peer-launches --peer-ovmf FILE [--peer-keys FILE] [--peer-keyset ID]]]
-                        [--openssl-seconds N] [--summary-only]
+                        [--openssl-seconds N] [--client-runs N] [--peer-client "CMD ..."] [--summary-only]
 
   --reps N             repetitions of the whole matrix, interleaved (default 3)
   --clients LIST       client counts for launches (default "1 8 32 64"; "" for none)
@@ -50,6 +50,10 @@ usage: bench/compare.sh [--reps N] [--clients "1 8 32 64"] [--platforms "sev csv
   --peer-keys FILE     the peer's keys.json, to check the values the guest receives
   --peer-keyset ID     the keyset to ask the peer for (default KEYSET-1)
   --openssl-seconds N  seconds per `openssl speed` algorithm (default 3; 0 skips it)
+  --client-runs N      after the matrix, wall time of N runs each of `gop client GetBundle` against our server
+                       (a new process per call, as kata runs it) and of `gop --version` (default 20; 0 skips)
+  --peer-client CMD    another client timed the same way, e.g. "python3 /opt/gop/gop-client.py" (its argv
+                       as gop-client.py's: GetBundle -k PDH -t CHAIN SERVER PATH)
   --summary-only       measure nothing: print the table and rewrite summary.json from the runs in --out DIR
 EOF
 }
@@ -58,7 +62,7 @@ die() { echo "error: $*" >&2; exit 2; }
 
 reps=3 clients="1 8 32 64" platforms="sev csv" launches=400 refusals=2000 refusal_clients="1 8" warmup=16 server_warmup=200
 cell_timeout=300 out="" build=1 gop="" ours=1 peer="" peer_pid="" peer_name="peer" peer_launches=0
-peer_ovmf="" peer_keys="" peer_keyset="KEYSET-1" openssl_seconds=3 summary_only=0
+peer_ovmf="" peer_keys="" peer_keyset="KEYSET-1" openssl_seconds=3 summary_only=0 client_runs=20 peer_client=""
 server_args=()
 
 need() { [[ $# -ge 2 ]] || die "$1 needs a value"; }
@@ -88,6 +92,8 @@ while [[ $# -gt 0 ]]; do
     --peer-keyset) need "$@"; peer_keyset=$2; shift 2 ;;
     --openssl-seconds) need "$@"; number "$1" "$2"; openssl_seconds=$2; shift 2 ;;
     --summary-only) summary_only=1; shift ;;
+    --client-runs) need "$@"; number "$1" "$2"; client_runs=$2; shift 2 ;;
+    --peer-client) need "$@"; peer_client=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -264,6 +270,32 @@ for rep in $(seq 1 "$reps"); do
 done
 meta elapsed $(( $(date -u +%s) - started ))
 
+# Client start-up: a new process per call, as kata runs the client (twice per pod start). Wall time, $EPOCHREALTIME.
+wall_ms() { # runs cmd... -> JSON {runs, p50Ms, p90Ms, minMs, maxMs} or {failed: "..."}
+  local n=$1; shift
+  local times=() start end
+  for _ in $(seq 1 "$n"); do
+    start=$EPOCHREALTIME
+    "$@" >/dev/null 2>"$out/client.err" || { jq -n --arg cmd "$*" --arg err "$(head -c 300 "$out/client.err")" '{failed: $cmd, error: $err}'; return; }
+    end=$EPOCHREALTIME
+    times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", (b - a) * 1000 }')")
+  done
+  printf '%s\n' "${times[@]}" | jq -s 'sort | {runs: length, p50Ms: .[(length - 1) / 2 | floor], p90Ms: .[(length * 0.9 | ceil) - 1], minMs: .[0], maxMs: .[-1]}'
+}
+if (( client_runs > 0 )) && [[ -n "$ours_target" ]]; then
+  echo "== client wall time ($client_runs runs each, a new process per call, against our server)"
+  kit="$out/server/sev"
+  gop_bundle=$(wall_ms "$client_runs" "${gop_cmd[@]}" client GetBundle -k "$kit/pdh.cert" -t "$kit/cert_chain.cert" "$ours_target" "$out/client-gop")
+  gop_version=$(wall_ms "$client_runs" "${gop_cmd[@]}" --version)
+  peer_bundle=null
+  if [[ -n "$peer_client" ]]; then
+    read -ra peer_client_cmd <<<"$peer_client"
+    peer_bundle=$(wall_ms "$client_runs" "${peer_client_cmd[@]}" GetBundle -k "$kit/pdh.cert" -t "$kit/cert_chain.cert" "$ours_target" "$out/client-peer")
+  fi
+  meta clients "$(jq -n --arg gop "${gop_cmd[*]}" --arg peer "$peer_client" --argjson b "$gop_bundle" --argjson v "$gop_version" --argjson p "$peer_bundle" \
+    '{gop: $gop, gopClientGetBundle: $b, gopVersion: $v, peerClient: (if $peer == "" then null else $peer end), peerClientGetBundle: $p}')"
+fi
+
 if [[ -n "$server_pid" ]]; then
   meta rss-after-run "$(awk '/^VmRSS:/ {r=$2} /^VmHWM:/ {h=$2} END {printf "{\"rssKiB\":%d,\"hwmKiB\":%d}", r, h}' "/proc/$server_pid/status")"
   stop_server
@@ -274,7 +306,7 @@ fi # not --summary-only
 # The summary: every run, and per target x cell the median over the repetitions.
 jq -n --slurpfile runs <(cat "$out"/runs/*.json 2>/dev/null) \
   --argjson openssl "$(meta_of openssl)" --argjson finalRss "$(meta_of rss-after-run)" --argjson run "$(meta_of run)" \
-  --argjson elapsed "$(meta_of elapsed)" --argjson settings "$(meta_of settings)" \
+  --argjson elapsed "$(meta_of elapsed)" --argjson settings "$(meta_of settings)" --argjson clients "$(meta_of clients)" \
   --arg departures "RateLimit:PermitsPerSecond=0 and Sessions:MaxPerClient=1000000 (one load client is one host); the development simulator roots trusted on top of the vendor pins; everything else the production defaults (AuditLogSync=EveryRecord, console log at Information, metrics on)" '
   def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   def step: if .options.mode == "launch" then "launch (total)" else "GetLaunchSecret refused (rpc)" end;
@@ -287,6 +319,7 @@ jq -n --slurpfile runs <(cat "$out"/runs/*.json 2>/dev/null) \
             departuresFromDefaults: $departures, rssAfterRun: $finalRss },
     peer: (if $peer == "" then null else { target: $peer, name: $peerName } end),
     openssl: $openssl,
+    clients: $clients,
     cells: ($runs | group_by([who, .options.mode, .options.deny // .options.platform, .options.concurrency]) | map({
       target: (.[0] | who), mode: .[0].options.mode, kind: (.[0].options.deny // .[0].options.platform),
       clients: .[0].options.concurrency, runs: length,
@@ -321,5 +354,9 @@ jq -r 'if .openssl == null then empty else .openssl | "OpenSSL (\(.version)), ms
 jq -r 'if .ours.rssAfterRun == null then empty else "our server after the run: RSS \(.ours.rssAfterRun.rssKiB / 1024 | floor) MiB, VmHWM \(.ours.rssAfterRun.hwmKiB / 1024 | floor) MiB\nour settings: " + .ours.departuresFromDefaults
   + (if .ours.extraArguments == "" then "" else "; given with --server-arg (these win): " + .ours.extraArguments end) end' "$out/summary.json"
 jq -r '.cells[] | select(.errors != {}) | "errors, \(.target) \(.mode) \(.kind) c\(.clients): " + (.errors | to_entries | map("\(.value)x \(.key)") | join("; "))' "$out/summary.json"
+jq -r 'if .clients == null then empty else .clients | ("client wall time (ms, p50 / p90 of \(.gopClientGetBundle.runs // 0) runs; a new process each, against our server):",
+  "  \(.gop) client GetBundle: " + (.gopClientGetBundle | if .failed then "FAILED: \(.error)" else "\(.p50Ms) / \(.p90Ms)" end),
+  "  \(.gop) --version: " + (.gopVersion | if .failed then "FAILED: \(.error)" else "\(.p50Ms) / \(.p90Ms)" end),
+  (if .peerClient == null then empty else "  \(.peerClient) GetBundle: " + (.peerClientGetBundle | if .failed then "FAILED: \(.error)" else "\(.p50Ms) / \(.p90Ms)" end) end)) end' "$out/summary.json"
 echo "json: $out/summary.json (every run: $out/runs/)"
 (( failures == 0 )) || { echo "$failures run(s) did not complete cleanly (see their logs)"; exit 1; }

@@ -107,7 +107,8 @@ public sealed class LoadTestOptions
                               throughput, server CPU and RSS, the machine)
           --prepare-server DIR  write the in-process server's configuration for a separate `gop serve`: the image,
                               keysets.json, keys.json (owner-only) and serve.args (one --Section:Key=value argument
-                              per line: trust of the development roots, per-client limits off, audit log in DIR)
+                              per line: trust of the development roots, per-client limits off, audit log in DIR),
+                              and the simulated hosts' sev/ and csv/ pdh.cert and cert_chain.cert for other clients
           --store S           the in-process server's session store: memory (default) or redis (sealed
                               sessions in a running redis-server; the report adds Redis operations per launch)
           --redis HOST:PORT   the loopback redis-server for --store redis (default 127.0.0.1:6379)

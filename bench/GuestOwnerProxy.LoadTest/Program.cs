@@ -31,7 +31,8 @@ if (options.PrepareServer is { } prepareDir)
         Directory.CreateDirectory(prepareDir);
         var setup = ServerSetup.Write(Path.GetFullPath(prepareDir), options.RepositoryRoot, options.Keyset, options.OvmfFile, options.ImageSize);
         setup.WriteArguments();
-        Console.WriteLine($"server configuration in {setup.Directory}: {ServerSetup.ImageFile}, {ServerSetup.KeysetsFile} (keyset {options.Keyset}), {ServerSetup.KeysFile}, {ServerSetup.ArgumentsFile}");
+        setup.WritePlatformFiles();
+        Console.WriteLine($"server configuration in {setup.Directory}: {ServerSetup.ImageFile}, {ServerSetup.KeysetsFile} (keyset {options.Keyset}), {ServerSetup.KeysFile}, {ServerSetup.ArgumentsFile}; the simulated hosts' sev/ and csv/ pdh.cert and cert_chain.cert");
         Console.WriteLine($"  settings beside the production defaults: {string.Join("; ", ServerSetup.DeparturesFromDefaults)}");
         Console.WriteLine($"  start: mapfile -t args < {Path.Combine(setup.Directory, ServerSetup.ArgumentsFile)}; gop serve --environment Production -p PORT \"${{args[@]}}\"");
         Console.WriteLine($"  drive: --target 127.0.0.1:PORT --server-pid PID --ovmf {setup.ImagePath} --keys {Path.Combine(setup.Directory, ServerSetup.KeysFile)} --keyset {options.Keyset}");

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Platform;
 
 namespace GuestOwnerProxy.LoadTest;
@@ -97,6 +98,23 @@ public sealed class ServerSetup
             ["GuestOwnerProxy:Trust:ExtraRootFingerprints:1"] = fingerprints[1],
         };
         return new ServerSetup(directory, settings, new LaunchExpectation(keysetId, keys), fingerprints);
+    }
+
+    /// <summary>
+    /// The simulated hosts' <c>pdh.cert</c> and <c>cert_chain.cert</c> (development seed, the platforms the load test
+    /// launches on) in <c>sev/</c> and <c>csv/</c>, for clients run beside the load test (<c>gop client GetBundle -k -t</c>,
+    /// the original gop-client.py): bench/compare.sh times them against the same server.
+    /// </summary>
+    public void WritePlatformFiles()
+    {
+        foreach (var kind in new[] { PlatformKind.Sev, PlatformKind.Csv })
+        {
+            var platform = SoftwarePlatform.Create(kind, new SoftwarePlatformOptions { Seed = SoftwarePlatformSeeds.DevelopmentSeed });
+            string folder = Path.Combine(Directory, kind.ToString().ToLowerInvariant());
+            System.IO.Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "pdh.cert"), platform.PdhCertificate);
+            File.WriteAllBytes(Path.Combine(folder, "cert_chain.cert"), platform.CertificateChain);
+        }
     }
 
     /// <summary><c>prepare-server</c>: the files, and <see cref="ArgumentsFile"/> for <c>gop serve $(cat serve.args)</c>.</summary>

@@ -56,6 +56,12 @@ public sealed class SeparateServerTests : IDisposable
         Assert.True(prepared.ExitCode == 0, prepared.ToString());
         string[] settings = File.ReadAllLines(Path.Combine(config, ServerSetup.ArgumentsFile));
         Assert.Contains(settings, s => s.StartsWith("--GuestOwnerProxy:KeysetsFile=", StringComparison.Ordinal));
+        // The simulated hosts' files for other clients (gop client GetBundle -k -t): a PDH certificate and PEK ‖ OCA ‖ CEK.
+        foreach (var kind in new[] { "sev", "csv" })
+        {
+            Assert.Equal(2084, new FileInfo(Path.Combine(config, kind, "pdh.cert")).Length);
+            Assert.Equal(3 * 2084, new FileInfo(Path.Combine(config, kind, "cert_chain.cert")).Length);
+        }
         return GopServer.Start(config, ["--environment", "Production", "--GuestOwnerProxy:ListenAddress=127.0.0.1", .. settings]);
     }
 
