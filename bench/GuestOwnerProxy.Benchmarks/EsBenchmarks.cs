@@ -33,13 +33,7 @@ public class EsBenchmarks
     public void Setup()
     {
         _crypto = PlatformRegistry.Default.For(Platform).Crypto;
-        // 4 MiB of filler ending in the demo OVMF's footer (kernel hashes area, secret area, SEV-ES reset block).
-        var demo = File.ReadAllBytes(SimulatedFixtures.DemoOvmf);
-        var image = new byte[4 << 20];
-        new Random(13).NextBytes(image);
-        demo.AsSpan(demo.Length - 4096).CopyTo(image.AsSpan(image.Length - 4096));
-        _ovmf = Path.Combine(Path.GetTempPath(), $"gop-bench-es-{Environment.ProcessId}.fd");
-        File.WriteAllBytes(_ovmf, image);
+        _ovmf = EsOvmf.Write("gop-bench-es");
 
         var platform = SimulatedFixtures.Create(Platform);
         var profile = PlatformRegistry.Default.For(Platform);
@@ -79,12 +73,7 @@ public class EsDigestPrecomputeBenchmarks
     public void Setup()
     {
         _crypto = PlatformRegistry.Default.For(Platform).Crypto;
-        var demo = File.ReadAllBytes(SimulatedFixtures.DemoOvmf);
-        var image = new byte[4 << 20];
-        new Random(13).NextBytes(image);
-        demo.AsSpan(demo.Length - 4096).CopyTo(image.AsSpan(image.Length - 4096));
-        _ovmf = Path.Combine(Path.GetTempPath(), $"gop-bench-es-pre-{Environment.ProcessId}.fd");
-        File.WriteAllBytes(_ovmf, image);
+        _ovmf = EsOvmf.Write("gop-bench-es-pre");
     }
 
     [GlobalCleanup]
@@ -96,4 +85,20 @@ public class EsDigestPrecomputeBenchmarks
 
     [Benchmark(Description = "plain digest over the same 4 MiB OVMF (the one pass alone)")]
     public LaunchDigestResult PlainDigest() => LaunchDigest.Compute(_crypto, new LaunchImage(_ovmf));
+}
+
+/// <summary>The benchmarks' ES firmware: 4 MiB of filler ending in the demo OVMF's footer (kernel hashes area, secret
+/// area, SEV-ES reset block), written to a temporary file the caller deletes.</summary>
+internal static class EsOvmf
+{
+    public static string Write(string name)
+    {
+        var demo = File.ReadAllBytes(SimulatedFixtures.DemoOvmf);
+        var image = new byte[4 << 20];
+        new Random(13).NextBytes(image);
+        demo.AsSpan(demo.Length - 4096).CopyTo(image.AsSpan(image.Length - 4096));
+        var path = Path.Combine(Path.GetTempPath(), $"{name}-{Environment.ProcessId}.fd");
+        File.WriteAllBytes(path, image);
+        return path;
+    }
 }

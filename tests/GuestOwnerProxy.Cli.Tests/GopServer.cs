@@ -19,17 +19,32 @@ public sealed partial class GopServer : IDisposable
     private GopServer(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) =>
+        // Dedicated reader threads, not BeginOutputReadLine: its callbacks need thread-pool threads, and with the whole
+        // suite running, tests blocked in waits starve the pool, so a line the server wrote could stay unread past a
+        // WaitForLog deadline (seen in CI: "did not log 'SIGHUP: log files reopened' within 20 s" while it had).
+        Reader(_process.StandardOutput, line =>
         {
-            if (e.Data is not null)
-                lock (_log)
-                    _stdout.AppendLine(e.Data);
-            Collect(e.Data);
-        };
-        _process.ErrorDataReceived += (_, e) => Collect(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+            lock (_log)
+                _stdout.AppendLine(line);
+            Collect(line);
+        });
+        Reader(_process.StandardError, Collect);
     }
+
+    private static void Reader(StreamReader stream, Action<string> collect) =>
+        new Thread(() =>
+        {
+            try
+            {
+                while (stream.ReadLine() is { } line)
+                    collect(line);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // The process is gone or disposed: nothing more to read.
+            }
+        })
+        { IsBackground = true, Name = "gop server output" }.Start();
 
     /// <param name="args">The server's arguments; <c>-p 0</c> is added in front.</param>
     public static GopServer Start(string workingDirectory, params string[] args)
@@ -70,10 +85,8 @@ public sealed partial class GopServer : IDisposable
     [GeneratedRegex(@"Now listening on: http://127\.0\.0\.1:(\d+)|""address"":""http://127\.0\.0\.1:(\d+)""")]
     private static partial Regex ListeningLine();
 
-    private void Collect(string? line)
+    private void Collect(string line)
     {
-        if (line is null)
-            return;
         lock (_log)
             _log.AppendLine(line);
         if (ListeningLine().Match(line) is { Success: true } match)

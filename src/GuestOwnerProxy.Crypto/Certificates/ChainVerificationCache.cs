@@ -12,10 +12,12 @@ namespace GuestOwnerProxy.Crypto.Certificates;
 /// Verification is a pure function of the evidence bytes and the trust, so the key is SHA-256 of the
 /// exact PDH and chain bytes, scoped to one <see cref="PlatformTrust"/> instance: a configuration reload
 /// builds a new trust object and thereby starts from an empty cache. Failures are never cached.
+/// Each entry also keeps the PDH imported (<see cref="PdhKey"/>): parsed, its point checked once, ready for the key
+/// agreement, so a launch from a known host costs its session's own crypto and nothing more.
 /// </summary>
 public sealed class ChainVerificationCache
 {
-    private readonly ConditionalWeakTable<PlatformTrust, ConcurrentDictionary<CacheKey, ChainVerificationResult>> _byTrust = new();
+    private readonly ConditionalWeakTable<PlatformTrust, ConcurrentDictionary<CacheKey, VerifiedEvidence>> _byTrust = new();
     private readonly int _capacity;
     private long _hits;
     private long _misses;
@@ -32,9 +34,11 @@ public sealed class ChainVerificationCache
     /// <summary>Verifications that ran the chain check (a first sight, a new trust, or a chain that failed, which is never cached).</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
-    public ChainVerificationResult Verify(IPlatformProfile profile, PlatformEvidence evidence, PlatformTrust trust)
+    /// <summary>The chain verified under <paramref name="trust"/> and the PDH imported; throws as
+    /// <see cref="IPlatformProfile.VerifyChain"/> and <see cref="IPlatformProfile.ImportPdh"/> do.</summary>
+    public VerifiedEvidence Verify(IPlatformProfile profile, PlatformEvidence evidence, PlatformTrust trust)
     {
-        var entries = _byTrust.GetValue(trust, _ => new ConcurrentDictionary<CacheKey, ChainVerificationResult>());
+        var entries = _byTrust.GetValue(trust, _ => new ConcurrentDictionary<CacheKey, VerifiedEvidence>());
         var key = CacheKey.Of(profile.Kind, evidence);
         if (entries.TryGetValue(key, out var cached))
         {
@@ -43,7 +47,7 @@ public sealed class ChainVerificationCache
         }
 
         Interlocked.Increment(ref _misses);
-        var result = profile.VerifyChain(evidence, trust);
+        var result = new VerifiedEvidence(profile.VerifyChain(evidence, trust), profile.ImportPdh(profile.SelectPdh(evidence)));
         // A bounded cache: when full, start over rather than track recency (hosts are few, churn is rare).
         if (entries.Count >= _capacity)
             entries.Clear();
@@ -59,3 +63,6 @@ public sealed class ChainVerificationCache
             Convert.ToHexString(SHA256.HashData(evidence.CertificateChain ?? [])));
     }
 }
+
+/// <summary>A chain that verified, and the PDH it certifies imported for sessions.</summary>
+public sealed record VerifiedEvidence(ChainVerificationResult Chain, PdhKey Pdh);

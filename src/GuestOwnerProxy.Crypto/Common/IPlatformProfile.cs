@@ -36,6 +36,14 @@ public interface IPlatformProfile
     /// <summary>Extracts the PDH from the evidence (the explicit PDH, else the one at the head of a full chain).</summary>
     byte[] SelectPdh(PlatformEvidence evidence);
 
+    /// <summary>Parses the PDH and imports its key once (<see cref="InvalidCertificateException"/> when it cannot carry a
+    /// session: wrong usage, algorithm or curve, a point off the curve).</summary>
+    PdhKey ImportPdh(ReadOnlySpan<byte> pdhCertificate);
+
+    /// <summary>Fresh GODH, TEK, TIK and the LAUNCH_START session blob for this imported PDH and policy.</summary>
+    LaunchSession CreateSession(PdhKey pdh, uint policy, IRandomSource random);
+
     /// <summary>Fresh GODH, TEK, TIK and the LAUNCH_START session blob for this PDH and policy.</summary>
-    LaunchSession CreateSession(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random);
+    LaunchSession CreateSession(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random) =>
+        CreateSession(ImportPdh(pdhCertificate), policy, random);
 }

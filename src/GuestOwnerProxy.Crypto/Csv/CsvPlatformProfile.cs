@@ -65,6 +65,12 @@ public sealed class CsvPlatformProfile : IPlatformProfile
             $"no PDH given and the certificate chain ({chain.Length} bytes) is neither PDH ‖ PEK ‖ OCA ‖ CEK ({4 * L.Platform.Size} bytes) nor a full export ending in HSK ‖ HRK ({FullChainSize} bytes)");
     }
 
+    public PdhKey ImportPdh(ReadOnlySpan<byte> pdhCertificate) => CsvPdhKey.Import(CsvCertificate.Parse(pdhCertificate, "PDH"));
+
+    public LaunchSession CreateSession(PdhKey pdh, uint policy, IRandomSource random) =>
+        SessionBuilder.Create(pdh as CsvPdhKey ?? throw new ArgumentException($"a {pdh?.Platform} PDH key given to the CSV profile", nameof(pdh)),
+            policy, random);
+
     public LaunchSession CreateSession(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random) =>
         SessionBuilder.Create(pdhCertificate, policy, random);
 

@@ -32,17 +32,13 @@ public sealed class CsvSessionBuilder
     public LaunchSession Create(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random) =>
         Create(CsvCertificate.Parse(pdhCertificate, "PDH"), policy, random);
 
-    public LaunchSession Create(CsvCertificate pdh, uint policy, IRandomSource random)
+    public LaunchSession Create(CsvCertificate pdh, uint policy, IRandomSource random) => Create(CsvPdhKey.Import(pdh), policy, random);
+
+    public LaunchSession Create(CsvPdhKey pdh, uint policy, IRandomSource random)
     {
         ArgumentNullException.ThrowIfNull(pdh);
         ArgumentNullException.ThrowIfNull(random);
-        if (pdh.Usage != CsvUsage.Pdh)
-            throw new InvalidCertificateException(pdh.Role, $"usage 0x{(uint)pdh.Usage:x4} ({pdh.Usage}) where a PDH has 0x1003");
-        // The master secret is SM2-encrypted to the PDH: only a key-exchange key (algorithm 5) is meant for that.
-        if (pdh.Algorithm != CsvAlgorithm.Sm2KeyExchange)
-            throw new InvalidCertificateException(pdh.Role,
-                $"algorithm {(uint)pdh.Algorithm} ({pdh.Algorithm}) where a PDH has {(uint)CsvAlgorithm.Sm2KeyExchange} (SM2 key exchange); refusing to encrypt the master secret to it");
-        ECPublicKeyParameters pdhKey = pdh.PublicKey;
+        ECPublicKeyParameters pdhKey = pdh.Key;
 
         byte[] z = new byte[16], nonce = new byte[S.NonceSize], wrapIv = new byte[S.WrapIvSize];
         byte[] tek = new byte[16], tik = new byte[16];

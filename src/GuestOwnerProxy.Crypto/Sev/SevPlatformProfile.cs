@@ -33,6 +33,12 @@ public sealed class SevPlatformProfile : IPlatformProfile
             $"no PDH given and the {chain.Length}-byte chain is not a full export (PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK)");
     }
 
+    public PdhKey ImportPdh(ReadOnlySpan<byte> pdhCertificate) => SevPdhKey.Import(SevCertificate.Parse(pdhCertificate, "PDH"));
+
+    public LaunchSession CreateSession(PdhKey pdh, uint policy, IRandomSource random) =>
+        SevSessionBuilder.Create(pdh as SevPdhKey ?? throw new ArgumentException($"a {pdh?.Platform} PDH key given to the SEV profile", nameof(pdh)),
+            policy, random);
+
     public LaunchSession CreateSession(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random) =>
-        SevSessionBuilder.Create(SevCertificate.Parse(pdhCertificate, "PDH"), policy, random);
+        SevSessionBuilder.Create(pdhCertificate, policy, random);
 }

@@ -23,25 +23,32 @@ public static class SevSessionBuilder
         "0ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
         System.Globalization.NumberStyles.HexNumber);
 
-    public static LaunchSession Create(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random)
-    {
-        var pdh = SevCertificate.Parse(pdhCertificate, "PDH");
-        return Create(pdh, policy, random);
-    }
+    public static LaunchSession Create(ReadOnlySpan<byte> pdhCertificate, uint policy, IRandomSource random) =>
+        Create(SevCertificate.Parse(pdhCertificate, "PDH"), policy, random);
 
-    public static LaunchSession Create(SevCertificate pdh, uint policy, IRandomSource random)
+    public static LaunchSession Create(SevCertificate pdh, uint policy, IRandomSource random) =>
+        Create(SevPdhKey.Import(pdh), policy, random);
+
+    /// <summary>The session for an imported PDH: two P-384 scalar multiplications (the GODH's public key and the shared
+    /// secret), the KDF and the wrap.</summary>
+    public static LaunchSession Create(SevPdhKey pdh, uint policy, IRandomSource random)
     {
+        ArgumentNullException.ThrowIfNull(pdh);
         ArgumentNullException.ThrowIfNull(random);
-        RequireEcdhP384(pdh);
 
-        using var platformKey = ImportPublic(pdh);
-        using var godh = CreateGodhKey(random);
-        var godhPublic = godh.ExportParameters(includePrivateParameters: false);
-        var godhCert = SevCertificate.CreateGodh(godhPublic.Q.X, godhPublic.Q.Y);
-
+        byte[] d = GodhScalar(random);
         byte[] z;
-        using (var platformPublic = platformKey.PublicKey)
-            z = godh.DeriveRawSecretAgreement(platformPublic);
+        byte[] godhCert;
+        try
+        {
+            var (x, y) = P384.PublicKeyOf(d);
+            godhCert = SevCertificate.CreateGodh(x, y).ToArray();
+            z = P384.SharedSecret(d, pdh.Key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(d);
+        }
         var nonce = new byte[SevSessionBlobLayout.NonceSize];
         var wrapIv = new byte[SevSessionBlobLayout.WrapIvSize];
         var tek = new byte[KeySize];
@@ -53,7 +60,7 @@ public static class SevSessionBuilder
             random.Fill(tek);
             random.Fill(tik);
             var blob = BuildBlob(z, nonce, wrapIv, tek, tik, policy);
-            return new LaunchSession(PlatformKind.Sev, godhCert.ToArray(), blob, policy, tek, tik);
+            return new LaunchSession(PlatformKind.Sev, godhCert, blob, policy, tek, tik);
         }
         catch
         {
@@ -125,43 +132,28 @@ public static class SevSessionBuilder
         }
     }
 
-    internal static void RequireEcdhP384(SevCertificate pdh)
-    {
-        if (pdh.Usage != SevUsage.Pdh || !SevIds.IsEcdh(pdh.Algorithm) || pdh.Curve != SevCurve.P384)
-            throw new InvalidCertificateException(pdh.Role,
-                $"a session needs an ECDH P-384 PDH (usage 0x1003, algorithm 0x3/0x103, curve 2); got usage 0x{(uint)pdh.Usage:x}, " +
-                $"algorithm 0x{(uint)pdh.Algorithm:x}, curve {(pdh.Curve is { } c ? ((uint)c).ToString() : "none (RSA)")}");
-    }
-
-    private static ECDiffieHellman ImportPublic(SevCertificate pdh)
-    {
-        try
-        {
-            return ECDiffieHellman.Create(pdh.GetEcParameters());
-        }
-        catch (CryptographicException e)
-        {
-            throw new InvalidCertificateException(pdh.Role, $"public key is not a valid P-384 point ({e.Message})");
-        }
-    }
-
-    /// <summary>Private scalar d = (seed mod (n−1)) + 1 from 64 random bytes: uniform enough (bias &lt; 2^-128) and never 0.</summary>
-    private static ECDiffieHellman CreateGodhKey(IRandomSource random)
+    /// <summary>Private scalar d = (seed mod (n−1)) + 1 from 64 random bytes, big-endian in 48 bytes: uniform enough
+    /// (bias &lt; 2^-128) and never 0.</summary>
+    private static byte[] GodhScalar(IRandomSource random)
     {
         var seed = new byte[ScalarSeedSize];
-        byte[] d = new byte[48];
+        var d = new byte[P384.FieldSize];
         try
         {
             random.Fill(seed);
             var value = new BigInteger(seed, isUnsigned: true, isBigEndian: true) % (P384Order - 1) + 1;
             if (!value.TryWriteBytes(d.AsSpan(d.Length - value.GetByteCount(isUnsigned: true)), out _, isUnsigned: true, isBigEndian: true))
                 throw new CryptographicException("P-384 scalar does not fit");
-            return ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP384, D = d });
+            return d;
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(d);
+            throw;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(seed);
-            CryptographicOperations.ZeroMemory(d);
         }
     }
 }

@@ -44,9 +44,17 @@ public static class SevSignatureVerifier
             var signature = EcdsaSignatureP1363(slot, SevIds.FieldSize(signer.Curve!.Value));
             if (signature is null)
                 return false;
+            var key = signer.GetEcParameters();
             try
             {
-                using var ecdsa = ECDsa.Create(signer.GetEcParameters());
+                if (LibCrypto.Functions is { } native)
+                {
+                    // libcrypto directly: the key checked to be on its curve, no second full validation per certificate.
+                    int half = signature.Length / 2;
+                    byte[] digest = hash == HashAlgorithmName.SHA384 ? SHA384.HashData(subject.SignedBytes) : SHA256.HashData(subject.SignedBytes);
+                    return native.VerifyEcdsa(key.Q.X, key.Q.Y, digest, signature.AsSpan(0, half), signature.AsSpan(half));
+                }
+                using var ecdsa = ECDsa.Create(key);
                 return ecdsa.VerifyData(subject.SignedBytes, signature, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
             }
             catch (CryptographicException)

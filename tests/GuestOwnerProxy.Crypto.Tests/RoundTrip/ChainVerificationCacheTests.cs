@@ -9,12 +9,20 @@ public class ChainVerificationCacheTests
     private sealed class CountingProfile(IPlatformProfile inner) : IPlatformProfile
     {
         public int Verifications;
+        public int Imports;
         public PlatformKind Kind => inner.Kind;
         public ILaunchCrypto Crypto => inner.Crypto;
         public bool Recognizes(ReadOnlySpan<byte> c) => inner.Recognizes(c);
         public byte[] SelectPdh(PlatformEvidence e) => inner.SelectPdh(e);
         public GuestOwnerProxy.Crypto.Launch.LaunchSession CreateSession(ReadOnlySpan<byte> pdh, uint policy, IRandomSource random) =>
             inner.CreateSession(pdh, policy, random);
+        public GuestOwnerProxy.Crypto.Launch.LaunchSession CreateSession(PdhKey pdh, uint policy, IRandomSource random) =>
+            inner.CreateSession(pdh, policy, random);
+        public PdhKey ImportPdh(ReadOnlySpan<byte> pdh)
+        {
+            Interlocked.Increment(ref Imports);
+            return inner.ImportPdh(pdh);
+        }
         public ChainVerificationResult VerifyChain(PlatformEvidence e, PlatformTrust t)
         {
             Interlocked.Increment(ref Verifications);
@@ -35,6 +43,10 @@ public class ChainVerificationCacheTests
         var second = cache.Verify(profile, new PlatformEvidence((byte[])platform.PdhCertificate.Clone(), (byte[])platform.CertificateChain.Clone()), trust);
         Assert.Same(first, second);
         Assert.Equal(1, profile.Verifications);
+        // The PDH is imported with the verification and reused: a session built on the cached key works.
+        Assert.Equal(1, profile.Imports);
+        using (var session = profile.CreateSession(second.Pdh, 0, SystemRandomSource.Instance))
+            Assert.Equal(PlatformKind.Csv, session.Platform);
 
         // Another PDH under the same chain is new evidence, and its failure is not remembered.
         var forged = new PlatformEvidence(SimulatedPlatforms.OtherCsv.PdhCertificate, platform.CertificateChain);

@@ -49,8 +49,10 @@ public sealed class MalformedRequestTests
 
         Assert.Equal(Requests + 1, server.AuditLines().Count);
         var lines = server.Logs.Events.Where(e => e.RenderMessage().Contains("REQUEST_MALFORMED", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2, lines.Count);
-        Assert.Contains($"{Requests - 1} more like it", lines[1].RenderMessage());
+        // The first line, one summary at the end of the interval, the first line of the next interval.
+        Assert.Equal(3, lines.Count);
+        Assert.Contains($"{Requests - 1} more refusals", lines[1].RenderMessage());
+        Assert.DoesNotContain("more", lines[2].RenderMessage());
     }
 
     [Fact]

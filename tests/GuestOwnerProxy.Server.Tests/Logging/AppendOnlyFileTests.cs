@@ -43,6 +43,26 @@ public sealed class AppendOnlyFileTests : IDisposable
     }
 
     [Fact]
+    public void Records_that_need_not_wait_for_the_disk_are_in_the_file_at_once_and_follow_a_rename()
+    {
+        var path = Path.Combine(_dir, "audit.jsonl");
+        using (var file = new AppendOnlyFile(path, FileSyncPolicy.EveryRecord))
+        {
+            for (int i = 0; i < 50; i++)
+                file.Append(Line(i), waitForDisk: i % 10 == 9);
+            // Written by the append itself (one write call): readable before any flush.
+            Assert.Equal(50, Lines(path).Length);
+            File.Move(path, path + ".1");
+            file.Reopen();
+            for (int i = 50; i < 80; i++)
+                file.Append(Line(i), waitForDisk: false);
+            Assert.Equal(30, Lines(path).Length);
+        }
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => Encoding.ASCII.GetString(Line(i)).TrimEnd('\n')), Lines(path + ".1"));
+        Assert.Equal(Enumerable.Range(50, 30).Select(i => Encoding.ASCII.GetString(Line(i)).TrimEnd('\n')), Lines(path));
+    }
+
+    [Fact]
     public void FileMode_Append_is_what_leaves_the_hole()
     {
         // The reason for the class: .NET's append mode writes at its own offset, so after a truncation the next

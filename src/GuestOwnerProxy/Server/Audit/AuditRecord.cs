@@ -79,6 +79,8 @@ public sealed record AuditRecord
     [JsonPropertyName("event")] public required string Event { get; init; }
     /// <summary>"issued", "released" or "denied".</summary>
     [JsonPropertyName("decision")] public required string Decision { get; init; }
+    /// <summary>True for a refusal: nothing was given away, so its record need not be on disk before the answer.</summary>
+    [JsonIgnore] public bool IsDenial => Decision == AuditNames.Of(AuditDecision.Denied);
     [JsonPropertyName("reason")] public string? Reason { get; init; }
     [JsonPropertyName("detail")] public string? Detail { get; init; }
     [JsonPropertyName("peer")] public string? Peer { get; init; }

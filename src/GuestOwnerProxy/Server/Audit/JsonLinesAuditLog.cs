@@ -21,7 +21,9 @@ public sealed class JsonLinesAuditLog(AppendOnlyFile file) : IAuditLog
 
     public string Path => file.Path;
 
-    public void Write(AuditRecord record) => file.Append(Line(record));
+    /// <summary>A denial's record is written at once and flushed right after without holding up the answer; a record
+    /// whose answer gives something away (an issued bundle, a released secret) is on disk before the answer goes.</summary>
+    public void Write(AuditRecord record) => file.Append(Line(record), waitForDisk: !record.IsDenial);
 
     /// <summary>The record's JSON and its newline in one buffer: what one write call appends.</summary>
     internal static byte[] Line(AuditRecord record)

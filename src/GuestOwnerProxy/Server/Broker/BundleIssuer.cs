@@ -53,7 +53,8 @@ public sealed class BundleIssuer
     private BrokerDecision<LaunchBundle> Denied(BundleRequestFacts request, AuditRecord audit, DenialReason reason)
     {
         _broker.Recorder.Write(audit.DeniedFor(reason));
-        _logger.LogWarning("Bundle denied ({Reason}): {Detail}; peer {Peer}", reason.Code, reason.Detail, request.Peer);
+        if (_broker.Recorder.ShouldLogDenial(request.Protocol, AuditEvent.Bundle, reason))
+            _logger.LogWarning("Bundle denied ({Reason}): {Detail}; peer {Peer}", reason.Code, reason.Detail, request.Peer);
         return BrokerDecision<LaunchBundle>.Denied(reason);
     }
 
@@ -82,27 +83,32 @@ public sealed class BundleIssuer
 
         var configuration = _broker.Configuration.Current;
         PlatformIdentity identity;
+        PdhKey pdh;
         if (configuration.Trust.SkipVerification)
         {
             _logger.LogCritical(
                 "Certificate chain NOT verified for peer {Peer} (GuestOwnerProxy:Trust:SkipVerification is on): the TEK/TIK may go to an impostor",
                 request.Peer);
             identity = new PlatformIdentity(profile.Kind, null, null, ChainVerified: false, configuration.TrustVersion, evidence);
+            audit = audit with { ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName };
+            var imported = CertificateStep(() => profile.ImportPdh(profile.SelectPdh(evidence)));
+            if (imported.Denial is { } pdhDenial)
+                return (BrokerDecision<LaunchBundle>.Denied(pdhDenial), audit);
+            pdh = imported.Value!;
         }
         else
         {
+            // The cache keeps the PDH imported beside the verified chain: a known host's launch skips both.
             var verified = CertificateStep(() => _broker.Chains.Verify(profile, evidence, configuration.Trust.Trust));
             if (verified.Denial is { } chainDenial)
                 return (BrokerDecision<LaunchBundle>.Denied(chainDenial), audit);
-            var result = verified.Value!;
+            var result = verified.Value!.Chain;
+            pdh = verified.Value!.Pdh;
             identity = new PlatformIdentity(profile.Kind, result.ChipId, result.RootName, ChainVerified: true, configuration.TrustVersion, evidence);
+            audit = audit with { ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName };
         }
-        audit = audit with { ChipId = identity.ChipId, ChainVerified = identity.ChainVerified, Root = identity.RootName };
 
-        var pdh = CertificateStep(() => profile.SelectPdh(evidence));
-        if (pdh.Denial is { } pdhDenial)
-            return (BrokerDecision<LaunchBundle>.Denied(pdhDenial), audit);
-        var created = CertificateStep(() => profile.CreateSession(pdh.Value!, request.Policy, _broker.Random));
+        var created = CertificateStep(() => profile.CreateSession(pdh, request.Policy, _broker.Random));
         if (created.Denial is { } sessionDenial)
             return (BrokerDecision<LaunchBundle>.Denied(sessionDenial), audit);
         var launch = created.Value!;

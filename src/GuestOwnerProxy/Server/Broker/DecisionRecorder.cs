@@ -46,8 +46,17 @@ public sealed class DecisionRecorder
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _edgeLines = new RepeatedLogLimiter(time);
+        // Every refusal's log line passes here: the first of a kind per interval is written, the rest are counted and
+        // summarised once per interval; the audit keeps every one.
+        _edgeLines = new RepeatedLogLimiter(time, summarize: (kind, count, interval) =>
+            _logger.LogWarning("{Count} more refusals of kind {Kind} in the last {Seconds:0} s, not logged one by one (each is in the audit log)",
+                count, kind, interval.TotalSeconds));
     }
+
+    /// <summary>True when the log line of this denial should be written now: the first of its kind (protocol, event,
+    /// reason) in an interval; the others are counted into one summary line per interval.</summary>
+    public bool ShouldLogDenial(BrokerProtocol protocol, AuditEvent auditEvent, DenialReason reason) =>
+        _edgeLines.ShouldLog($"{AuditNames.Of(protocol)} {AuditNames.Of(auditEvent)} {reason.Code}", out _);
 
     public AuditRecord Start(AuditEvent auditEvent, BrokerProtocol protocol, string peer) =>
         AuditRecord.Of(_time.GetUtcNow(), auditEvent, protocol, peer);
@@ -74,7 +83,7 @@ public sealed class DecisionRecorder
         Write(record.DeniedFor(reason));
         // One line per kind of refusal and interval: a client sending garbage in a loop must not fill the disk.
         // The audit above keeps every one.
-        if (_edgeLines.ShouldLog($"{protocol}/{auditEvent}/{reason.Code}", out int suppressed))
+        if (_edgeLines.ShouldLog($"{AuditNames.Of(protocol)} {AuditNames.Of(auditEvent)} {reason.Code} (at the edge)", out int suppressed))
             _logger.LogWarning("{Protocol} {Event} refused ({Reason}): {Detail}; peer {Peer}{Repeats}",
                 AuditNames.Of(protocol), AuditNames.Of(auditEvent), reason.Code, reason.Detail, peer,
                 suppressed > 0 ? $" ({suppressed} more like it in the last {_edgeLines.Interval.TotalSeconds:0} s, not logged)" : "");

@@ -44,8 +44,9 @@ public sealed class SecretReleaser
             if (decision.Denial is { } denial)
             {
                 _broker.Recorder.Write(attempt.Audit.DeniedFor(denial));
-                _logger.LogWarning("Secret denied ({Reason}): {Detail}; session {Session}, keyset {Keyset}, peer {Peer}",
-                    denial.Code, denial.Detail, request.Session, ClientText.Quote(request.KeysetId), request.Peer);
+                if (_broker.Recorder.ShouldLogDenial(request.Protocol, AuditEvent.Secret, denial))
+                    _logger.LogWarning("Secret denied ({Reason}): {Detail}; session {Session}, keyset {Keyset}, peer {Peer}",
+                        denial.Code, denial.Detail, request.Session, ClientText.Quote(request.KeysetId), request.Peer);
                 return decision;
             }
             var released = attempt.Audit.Granted(AuditDecision.Released);
@@ -199,7 +200,7 @@ public sealed class SecretReleaser
         try
         {
             // Cached per trust instance: one verification per host after a trust change, not one per VM.
-            var result = _broker.Chains.Verify(_broker.Platforms.For(session.Platform), session.Identity.Evidence, configuration.Trust.Trust);
+            var result = _broker.Chains.Verify(_broker.Platforms.For(session.Platform), session.Identity.Evidence, configuration.Trust.Trust).Chain;
             return result.ChipId == session.Identity.ChipId || session.Identity.ChipId is null
                 ? null
                 : DenialReason.ChainRevoked.With("the chain now names another chip");
