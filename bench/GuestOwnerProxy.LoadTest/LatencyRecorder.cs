@@ -1,8 +1,9 @@
 namespace GuestOwnerProxy.LoadTest;
 
-/// <summary>The timed steps of one launch, in order.</summary>
+/// <summary>The timed steps of one operation, in order: a launch's, or a refused request's.</summary>
 public static class Steps
 {
+    public const string Refused = "GetLaunchSecret refused (rpc)";
     public const string Launch = "launch (total)";
     public const string Bundle = "GetLaunchBundle (rpc)";
     public const string Start = "LAUNCH_START (sim)";
@@ -10,18 +11,22 @@ public static class Steps
     public const string Secret = "GetLaunchSecret (rpc)";
     public const string Inject = "LAUNCH_SECRET+check (sim)";
 
-    public static readonly string[] All = [Launch, Bundle, Start, Measure, Secret, Inject];
+    public static readonly string[] OfLaunch = [Launch, Bundle, Start, Measure, Secret, Inject];
+    public static readonly string[] OfRefusal = [Refused];
+
+    public static string[] Of(LoadMode mode) => mode == LoadMode.Launch ? OfLaunch : OfRefusal;
 }
 
 /// <summary>Durations per step for one worker (no locking on the hot path); merged at the end.</summary>
-public sealed class LatencyRecorder
+public sealed class LatencyRecorder(IReadOnlyList<string> steps)
 {
-    private readonly Dictionary<string, List<double>> _milliseconds = Steps.All.ToDictionary(s => s, _ => new List<double>());
+    private readonly Dictionary<string, List<double>> _milliseconds = steps.ToDictionary(s => s, _ => new List<double>());
 
     public void Add(string step, TimeSpan duration) => _milliseconds[step].Add(duration.TotalMilliseconds);
 
-    public static Dictionary<string, LatencySummary> Summarize(IEnumerable<LatencyRecorder> recorders) =>
-        Steps.All.ToDictionary(s => s, s => LatencySummary.Of(recorders.SelectMany(r => r._milliseconds[s])));
+    /// <summary>Per step, in <paramref name="steps"/>' order (the report and the JSON keep it).</summary>
+    public static Dictionary<string, LatencySummary> Summarize(IReadOnlyList<string> steps, IEnumerable<LatencyRecorder> recorders) =>
+        steps.ToDictionary(s => s, s => LatencySummary.Of(recorders.SelectMany(r => r._milliseconds[s])));
 }
 
 public sealed record LatencySummary(int Count, double P50, double P90, double P99, double Max, double Mean)

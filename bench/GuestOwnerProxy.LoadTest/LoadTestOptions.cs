@@ -10,6 +10,12 @@ namespace GuestOwnerProxy.LoadTest;
 /// per RPC (what kata does: it runs gop-client once per call).</summary>
 public enum ChannelMode { Worker, Shared, Rpc }
 
+/// <summary>What each operation is: a whole kata launch, or a request the target refuses cheaply without a session.</summary>
+public enum LoadMode { Launch, Refused }
+
+/// <summary>Which cheap refusal <see cref="LoadMode.Refused"/> asks for (<see cref="Refusal"/> has the requests).</summary>
+public enum RefusalKind { Keyset, Connection }
+
 /// <summary>The command line. Every run is bounded: a launch count, a time cap, loopback only.</summary>
 public sealed class LoadTestOptions
 {
@@ -25,8 +31,23 @@ public sealed class LoadTestOptions
     public int PoolSize { get; private set; }
     public ChannelMode Channel { get; private set; } = ChannelMode.Worker;
 
-    /// <summary>Null: start the server in this process.</summary>
-    public string? Server { get; private set; }
+    public LoadMode Mode { get; private set; } = LoadMode.Launch;
+    public RefusalKind Deny { get; private set; } = RefusalKind.Keyset;
+
+    /// <summary>A running server (HOST:PORT, loopback); null: start the server in this process.</summary>
+    public string? Target { get; private set; }
+
+    /// <summary>The port of <see cref="Target"/> (validated with it).</summary>
+    public int? TargetPort => Target is null ? null : int.Parse(Target.AsSpan(Target.LastIndexOf(':') + 1), NumberStyles.None, CultureInfo.InvariantCulture);
+
+    /// <summary>The --target server's process, whose CPU and memory are sampled from /proc over the measured window.</summary>
+    public int? ServerPid { get; private set; }
+
+    /// <summary>Where to write the JSON result (null: nowhere; <see cref="Json"/> prints it).</summary>
+    public string? JsonOut { get; private set; }
+
+    /// <summary>Write the server's files and settings here for a separate <c>gop serve</c>, and exit.</summary>
+    public string? PrepareServer { get; private set; }
 
     public string? OvmfFile { get; private set; }
     public int ImageSize { get; private set; } = 64 * 1024;
@@ -40,18 +61,27 @@ public sealed class LoadTestOptions
     public string? Redis { get; private set; }
 
     public const string Usage = """
-        usage: GuestOwnerProxy.LoadTest [--concurrency N] [--launches M] [--platform csv|sev|both] [--duration SECONDS]
+        usage: GuestOwnerProxy.LoadTest [--mode launch|refused [--deny keyset|connection]]
+                                        [--concurrency N] [--launches M] [--platform csv|sev|both] [--duration SECONDS]
                                         [--warmup N] [--pool N] [--channel worker|shared|rpc]
-                                        [--server HOST:PORT --ovmf FILE [--keyset ID] [--keys keys.json]]
-                                        [--image-size BYTES] [--server-log LEVEL] [--repo DIR] [--json]
+                                        [--target HOST:PORT [--server-pid PID] [--ovmf FILE] [--keyset ID] [--keys keys.json]]
+                                        [--image-size BYTES] [--server-log LEVEL] [--repo DIR] [--json] [--json-out FILE]
                                         [--store memory|redis [--redis HOST:PORT]]
+               GuestOwnerProxy.LoadTest --prepare-server DIR [--keyset ID] [--ovmf FILE | --image-size BYTES] [--repo DIR]
 
         Runs M simulated kata launches, N at a time, over real gRPC h2c: GetLaunchBundle -> LAUNCH_START ->
         LAUNCH_UPDATE_DATA -> LAUNCH_MEASURE -> GetLaunchSecret -> LAUNCH_SECRET, and checks that the guest
-        got the keyset's keys. Without --server it starts the real server (ServerHost, Kestrel on
+        got the keyset's keys. Without --target it starts the real server (ServerHost, Kestrel on
         127.0.0.1:0, Production environment) trusting only the development simulator roots from config/dev.
+        With --target it drives any running server of the package-less Setup service (this proxy or another
+        one) and uses nothing of it beyond that protocol; --server-pid then counts that process's CPU and memory.
 
-          --concurrency N     launches in flight (default 16, max 256)
+          --mode M            launch (default: the whole kata sequence) or refused: GetLaunchSecret requests the
+                              target refuses cheaply and without a session, each checked for its refusal
+          --deny R            with --mode refused: keyset (default: an unknown KeysetId -> KEYSET INVALID, the
+                              first check of the original server) or connection (a known --keyset, policy 0,
+                              the platform's firmware version, an unknown ConnectionId -> CONNECTION ID INVALID)
+          --concurrency N     launches (or refused requests) in flight (default 16, max 256)
           --launches M        measured launches (default 500, max 100000), after the warm-up
           --warmup N          launches run first and not counted (default 16)
           --duration SECONDS  stop starting launches after this long (default 300, max 3600)
@@ -60,16 +90,25 @@ public sealed class LoadTestOptions
                               (default min(concurrency, 4); creating one takes about a second)
           --channel C         worker (default: one HTTP/2 connection per worker), shared (one for all),
                               rpc (a new connection per RPC, as kata's gop-client process per call)
-          --server HOST:PORT  a running server on a loopback address instead of the in-process one; its
-                              environment must trust the development roots (dotnet run --project src/GuestOwnerProxy)
-          --ovmf FILE         the image the firmware measures; required with --server (its keyset must allow it);
+          --target HOST:PORT  a running server on a loopback address instead of the in-process one (alias:
+                              --server); for launches it must trust the development simulator roots and its keyset
+                              must allow the --ovmf image (--prepare-server writes such a configuration)
+          --server-pid PID    the --target's process: its CPU (utime+stime of /proc/PID/stat) and memory (VmRSS,
+                              VmHWM of /proc/PID/status) over the measured window, per launch and per request
+          --ovmf FILE         the image the firmware measures; required for launches with --target;
                               in process the default is a random image of --image-size bytes (default 65536)
-          --keyset ID         keyset to ask for with --server (default KEYSET-1)
-          --keys FILE         keys.json of the --server, to check key values (otherwise: at least one key)
+          --keyset ID         keyset to ask for (default KEYSET-1)
+          --keys FILE         keys.json of the --target, to check key values (otherwise: at least one key)
           --server-log LEVEL  in-process server's minimum log level (default Warning: per-launch
                               Information lines would measure the console, not the proxy)
           --repo DIR          repository root holding config/dev (default: found upwards from here)
-          --json              also print the report as one JSON object
+          --json              also print the result as one JSON object on stdout
+          --json-out FILE     write the result as one JSON object to FILE (options, per-step p50/p90/p99/max,
+                              throughput, server CPU and RSS, the machine)
+          --prepare-server DIR  write the in-process server's configuration for a separate `gop serve`: the image,
+                              keysets.json, keys.json (owner-only) and serve.args (one --Section:Key=value argument
+                              per line: trust of the development roots, per-client limits off, audit log in DIR),
+                              and the simulated hosts' sev/ and csv/ pdh.cert and cert_chain.cert for other clients
           --store S           the in-process server's session store: memory (default) or redis (sealed
                               sessions in a running redis-server; the report adds Redis operations per launch)
           --redis HOST:PORT   the loopback redis-server for --store redis (default 127.0.0.1:6379)
@@ -86,7 +125,12 @@ public sealed class LoadTestOptions
         public readonly Option<string> Pool = new("--pool");
         public readonly Option<string> Platform = new("--platform");
         public readonly Option<string> Channel = new("--channel");
-        public readonly Option<string> Server = new("--server");
+        public readonly Option<string> Mode = new("--mode");
+        public readonly Option<string> Deny = new("--deny");
+        public readonly Option<string> Target = new("--target", "--server");
+        public readonly Option<string> ServerPid = new("--server-pid");
+        public readonly Option<string> JsonOut = new("--json-out");
+        public readonly Option<string> PrepareServer = new("--prepare-server");
         public readonly Option<string> Ovmf = new("--ovmf");
         public readonly Option<string> ImageSize = new("--image-size");
         public readonly Option<string> Keyset = new("--keyset");
@@ -101,7 +145,7 @@ public sealed class LoadTestOptions
         {
             // Help is the Usage text (Program prints it), so the library's help and version options are left out.
             var command = new Command("GuestOwnerProxy.LoadTest");
-            foreach (var option in new Option[] { Concurrency, Launches, Warmup, Duration, Pool, Platform, Channel, Server, Ovmf, ImageSize, Keyset, Keys, ServerLog, Repo, Json, Store, Redis })
+            foreach (var option in new Option[] { Mode, Deny, Concurrency, Launches, Warmup, Duration, Pool, Platform, Channel, Target, ServerPid, JsonOut, PrepareServer, Ovmf, ImageSize, Keyset, Keys, ServerLog, Repo, Json, Store, Redis })
                 command.Options.Add(option);
             return command;
         }
@@ -145,8 +189,44 @@ public sealed class LoadTestOptions
                 "rpc" => ChannelMode.Rpc,
                 var other => throw new ArgumentException($"--channel: '{other}' is not worker, shared or rpc"),
             };
-        if (parsed.GetValue(s.Server) is { } server)
-            o.Server = LoopbackAddress(server);
+        if (parsed.GetValue(s.Mode) is { } mode)
+            o.Mode = mode.ToLowerInvariant() switch
+            {
+                "launch" => LoadMode.Launch,
+                "refused" => LoadMode.Refused,
+                var other => throw new ArgumentException($"--mode: '{other}' is not launch or refused"),
+            };
+        if (parsed.GetValue(s.Deny) is { } deny)
+        {
+            if (o.Mode != LoadMode.Refused)
+                throw new ArgumentException("--deny only applies with --mode refused");
+            o.Deny = deny.ToLowerInvariant() switch
+            {
+                "keyset" => RefusalKind.Keyset,
+                "connection" => RefusalKind.Connection,
+                var other => throw new ArgumentException($"--deny: '{other}' is not keyset or connection"),
+            };
+        }
+        if (parsed.GetValue(s.Target) is { } target)
+            o.Target = LoopbackAddress(s.Target.Name, target);
+        if (parsed.GetValue(s.ServerPid) is { } pid)
+        {
+            if (o.Target is null)
+                throw new ArgumentException("--server-pid applies with --target (in process, the server's CPU is this process's)");
+            o.ServerPid = Int(s.ServerPid.Name, pid, 1, int.MaxValue);
+        }
+        if (parsed.GetValue(s.JsonOut) is { } jsonOut)
+        {
+            if (jsonOut.Length == 0 || Directory.Exists(jsonOut))
+                throw new ArgumentException($"--json-out: '{jsonOut}' is not a file name");
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(jsonOut));
+            if (folder is not null && !Directory.Exists(folder))
+                throw new ArgumentException($"--json-out: folder '{folder}' does not exist");
+            o.JsonOut = jsonOut;
+        }
+        o.PrepareServer = parsed.GetValue(s.PrepareServer);
+        if (o.PrepareServer is { } prepare && (prepare.Length == 0 || File.Exists(prepare)))
+            throw new ArgumentException($"--prepare-server: '{prepare}' is not a folder name");
         o.OvmfFile = parsed.GetValue(s.Ovmf);
         o.ImageSize = IntOf(s.ImageSize, o.ImageSize, 1, 64 * 1024 * 1024);
         o.Keyset = parsed.GetValue(s.Keyset) ?? o.Keyset;
@@ -161,19 +241,21 @@ public sealed class LoadTestOptions
         {
             if (o.Store != "redis")
                 throw new ArgumentException("--redis only applies with --store redis");
-            o.Redis = LoopbackAddress(redis);
+            o.Redis = LoopbackAddress(s.Redis.Name, redis);
         }
         if (o.Store == "redis")
         {
             o.Redis ??= "127.0.0.1:6379";
-            if (o.Server is not null)
-                throw new ArgumentException("--store applies to the in-process server; a --server chooses its own store");
+            if (o.Target is not null)
+                throw new ArgumentException("--store applies to the in-process server; a --target chooses its own store");
         }
 
-        if (o.Server is not null && o.OvmfFile is null)
-            throw new ArgumentException("--server needs --ovmf: the image the server's keyset allows");
-        if (o.Server is null && o.KeysFile is not null)
-            throw new ArgumentException("--keys only applies with --server (the in-process server's keys are generated)");
+        if (o.Target is not null && o.OvmfFile is null && o.Mode == LoadMode.Launch && o.PrepareServer is null)
+            throw new ArgumentException("--target needs --ovmf for launches: the image the server's keyset allows");
+        if (o.Target is null && o.KeysFile is not null)
+            throw new ArgumentException("--keys only applies with --target (the in-process server's keys are generated)");
+        if (o.PrepareServer is not null && o.Target is not null)
+            throw new ArgumentException("--prepare-server writes a configuration and exits; it takes no --target");
         if (o.OvmfFile is not null && !File.Exists(o.OvmfFile))
             throw new ArgumentException($"--ovmf: '{o.OvmfFile}' does not exist");
         o.PoolSize = pool ?? Math.Min(o.Concurrency, 4);
@@ -196,16 +278,16 @@ public sealed class LoadTestOptions
     };
 
     /// <summary>The load generator must never be pointed at somebody else's machine.</summary>
-    private static string LoopbackAddress(string text)
+    private static string LoopbackAddress(string option, string text)
     {
         int colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
-            throw new ArgumentException($"--server: '{text}' is not HOST:PORT");
+            throw new ArgumentException($"{option}: '{text}' is not HOST:PORT");
         string host = text[..colon].Trim('[', ']');
         bool loopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
             || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
         if (!loopback)
-            throw new ArgumentException($"--server: '{host}' is not a loopback address (localhost, 127.0.0.0/8, ::1); the load test only runs locally");
+            throw new ArgumentException($"{option}: '{host}' is not a loopback address (localhost, 127.0.0.0/8, ::1); the load test only runs locally");
         return text;
     }
 

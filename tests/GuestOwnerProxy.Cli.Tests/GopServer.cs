@@ -64,6 +64,9 @@ public sealed partial class GopServer : IDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>The server's process id (<c>dotnet gop.dll</c> runs the server in the dotnet process itself).</summary>
+    public int Pid => _process.Id;
+
     public string Address => $"127.0.0.1:{Port}";
 
     /// <summary>Standard output and standard error, interleaved as they arrived.</summary>
