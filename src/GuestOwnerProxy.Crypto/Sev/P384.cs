@@ -4,8 +4,8 @@ using System.Security.Cryptography;
 namespace GuestOwnerProxy.Crypto.Sev;
 
 /// <summary>
-/// The two NIST P-384 operations an SEV session is made of, Q = d·G (the GODH's public key) and Z = x(d·P) (the shared
-/// secret with the platform's PDH), each one constant-time scalar multiplication in the system's libcrypto.
+/// The two NIST P-384 operations an SEV session is made of, Q = d·G (the GODH's public key, on BouncyCastle's fixed-base
+/// comb) and Z = x(d·P) (the shared secret with the platform's PDH, a constant-time ladder in the system's libcrypto).
 /// <para>
 /// Why not .NET's <see cref="ECDiffieHellman"/>: importing a key there re-validates it in OpenSSL (a full order check,
 /// one more scalar multiplication), importing the GODH from its scalar recomputes and checks it twice, and every derive
@@ -26,11 +26,29 @@ public static class P384
     public static bool IsNative => LibCrypto.Functions is not null;
 
     /// <summary>The public point d·G as big-endian X, Y (48 bytes each) for a scalar 1 ≤ d &lt; n (big-endian, 48 bytes).</summary>
+    /// <remarks>On BouncyCastle's specialised secp384r1 with its fixed-base comb (the table for G is built once per
+    /// process; its lookups are constant-time), as the CSV path does for SM2: 2-3x cheaper than OpenSSL 3.0's ladder,
+    /// which keeps no table for the generator. The result is public; the scalar's BouncyCastle copy cannot be zeroed,
+    /// as on CSV.</remarks>
     public static (byte[] X, byte[] Y) PublicKeyOf(ReadOnlySpan<byte> scalar)
     {
         RequireScalar(scalar);
-        return LibCrypto.Functions is { } f ? f.MultiplyGenerator(scalar) : Managed.PublicKeyOf(scalar);
+        if (LibCrypto.Functions is null)
+            return Managed.PublicKeyOf(scalar);
+        var q = Comb.Multiply(Secp384r1.G, new Org.BouncyCastle.Math.BigInteger(1, scalar)).Normalize();
+        if (q.IsInfinity)
+            throw new CryptographicException("d·G is the point at infinity (d is a multiple of n)");
+        return (q.AffineXCoord.GetEncoded(), q.AffineYCoord.GetEncoded());
     }
+
+    private static readonly Org.BouncyCastle.Asn1.X9.X9ECParameters Secp384r1 =
+        Org.BouncyCastle.Crypto.EC.CustomNamedCurves.GetByName("secp384r1");
+
+    private static readonly Org.BouncyCastle.Math.EC.Multiplier.FixedPointCombMultiplier Comb = new();
+
+    /// <summary>d·G through libcrypto's ladder, for tests that cross-check the comb.</summary>
+    internal static (byte[] X, byte[] Y) NativePublicKeyOf(ReadOnlySpan<byte> scalar) =>
+        (LibCrypto.Functions ?? throw new InvalidOperationException("libcrypto is not loaded")).MultiplyGenerator(scalar);
 
     /// <summary>Z = the X coordinate (big-endian, 48 bytes) of d·P: the raw ECDH shared secret SEV's KDF takes.</summary>
     public static byte[] SharedSecret(ReadOnlySpan<byte> scalar, P384PublicKey peer)

@@ -36,6 +36,12 @@ public class P384Tests
             var expected = own.DeriveRawSecretAgreement(peerPublic);
             Assert.Equal(expected, P384.SharedSecret(d, peerKey));
             Assert.Equal(expected, P384.ManagedSharedSecret(d, peerKey));
+            if (P384.IsNative)
+            {
+                var (nx, ny) = P384.NativePublicKeyOf(d);
+                Assert.Equal(x, nx);
+                Assert.Equal(y, ny);
+            }
             var (mx, my) = P384.ManagedPublicKeyOf(d);
             Assert.Equal(x, mx);
             Assert.Equal(y, my);
