@@ -13,6 +13,7 @@ Prints a table and writes the figures as JSON (--out). Every process is bounded 
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -53,18 +54,41 @@ def percentile(values, p):
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def summary(ms):
-    return {"p50_ms": round(percentile(ms, 50), 2), "p90_ms": round(percentile(ms, 90), 2),
-            "min_ms": round(min(ms), 2), "runs": len(ms)}
+def summary(ms, cpu=None):
+    figures = {"p50_ms": round(percentile(ms, 50), 2), "p90_ms": round(percentile(ms, 90), 2),
+               "min_ms": round(min(ms), 2), "runs": len(ms)}
+    if cpu:
+        # user + system CPU of the process: what a busy machine's run queue does not inflate.
+        figures["cpu_p50_ms"] = round(percentile(cpu, 50), 2)
+    return figures
 
 
-def timed(cmd, cwd, timeout=30, env=None):
+def timed(cmd, cwd, timeout=30):
+    """Wall time and CPU time (user + system, from wait4) of one run; raises on a non-zero exit or a timeout."""
     start = time.perf_counter_ns()
-    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=env)
+    process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
     elapsed = (time.perf_counter_ns() - start) / 1e6
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[:400]}")
-    return elapsed, done.stdout
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {process.returncode}: {stderr.decode(errors='replace').strip()[:400]}")
+    return elapsed, stdout
+
+
+def children_cpu_ms():
+    """User + system CPU of every reaped child so far, in ms (the difference around one run is that run's)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def timed_cpu(cmd, cwd, timeout=30):
+    before = children_cpu_ms()
+    elapsed, stdout = timed(cmd, cwd, timeout)
+    return elapsed, children_cpu_ms() - before, stdout
 
 
 class Server:
@@ -125,6 +149,7 @@ def main():
     parser.add_argument("--startup-runs", type=int, default=10)
     parser.add_argument("--launches", type=int, default=10000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--gc", action="append", choices=list(GC_SETTINGS), help="GC settings to try for memory (default all)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     if not 1 <= args.runs <= 1000 or not 1 <= args.startup_runs <= 100 or not 1 <= args.launches <= 100000:
@@ -136,17 +161,24 @@ def main():
     result = {"machine": {"cpus": os.cpu_count(), "load_1min": os.getloadavg()[0], "kernel": os.uname().release},
               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "variants": {}}
     for name, gop in variants.items():
-        result["variants"][name] = {"executable": gop, "size_bytes": os.path.getsize(gop)}
+        # What a package or image ships: everything in the publish folder but debug symbols.
+        folder = os.path.dirname(os.path.abspath(gop))
+        shipped = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)
+                      if os.path.isfile(os.path.join(folder, f)) and not f.endswith((".dbg", ".pdb")))
+        result["variants"][name] = {"executable": gop, "executable_bytes": os.path.getsize(gop), "shipped_bytes": shipped}
 
     print(f"== gop --version ({args.runs} runs each, interleaved)", flush=True)
     times = {name: [] for name in variants}
+    cpu = {name: [] for name in variants}
     for name, gop in variants.items():  # warm the page cache
         timed([gop, "--version"], repo)
     for _ in range(args.runs):
         for name, gop in variants.items():
-            times[name].append(timed([gop, "--version"], repo)[0])
+            elapsed, used, _ = timed_cpu([gop, "--version"], repo)
+            times[name].append(elapsed)
+            cpu[name].append(used)
     for name in variants:
-        result["variants"][name]["version"] = summary(times[name])
+        result["variants"][name]["version"] = summary(times[name], cpu[name])
 
     print(f"== start-up to listening ({args.startup_runs} runs each, interleaved)", flush=True)
     times = {name: [] for name in variants}
@@ -167,25 +199,28 @@ def main():
     server = Server(variants[server_name], repo, work)
     try:
         times = {name: [] for name in clients}
+        cpu = {name: [] for name in clients}
         out = os.path.join(work, "conn")
         for run in range(args.runs + 1):
             for name, cmd in clients.items():
                 full = [*cmd, "-k", "config/dev/sev/pdh.cert", "-t", "config/dev/sev/cert_chain.cert", "-p", "0",
                         f"127.0.0.1:{server.port}", out]
-                elapsed, stdout = timed(full, repo)
+                elapsed, used, stdout = timed_cpu(full, repo)
                 if b"godh.txt" not in stdout:
                     raise RuntimeError(f"{name} printed no bundle paths: {stdout[:200]!r}")
                 if run > 0:  # the first round warms the page cache and the server's connection path
                     times[name].append(elapsed)
+                    cpu[name].append(used)
         result["client"] = {"server": server_name,
-                            "clients": {name: summary(values) for name, values in times.items()}}
+                            "clients": {name: summary(values, cpu[name]) for name, values in times.items()}}
     finally:
         server.stop()
 
     print(f"== server memory after {args.launches} launches (load test, {args.concurrency} clients, both platforms)", flush=True)
     memory = {}
     for name, gop in variants.items():
-        for gc_name, gc_env in GC_SETTINGS.items():
+        for gc_name in args.gc or GC_SETTINGS:
+            gc_env = GC_SETTINGS[gc_name]
             server = Server(gop, repo, work, gc_env)
             try:
                 idle = server.memory_kib()
@@ -218,18 +253,20 @@ def main():
 
     print()
     print(f"{'':34} " + " ".join(f"{n:>16}" for n in variants))
-    print(f"{'executable size (MiB)':34} " + " ".join(f"{result['variants'][n]['size_bytes'] / 2**20:16.1f}" for n in variants))
+    print(f"{'executable (MiB)':34} " + " ".join(f"{result['variants'][n]['executable_bytes'] / 2**20:16.1f}" for n in variants))
+    print(f"{'publish folder w/o symbols (MiB)':34} " + " ".join(f"{result['variants'][n]['shipped_bytes'] / 2**20:16.1f}" for n in variants))
     print(f"{'gop --version p50 (ms)':34} " + " ".join(f"{result['variants'][n]['version']['p50_ms']:16.1f}" for n in variants))
+    print(f"{'gop --version CPU p50 (ms)':34} " + " ".join(f"{result['variants'][n]['version']['cpu_p50_ms']:16.1f}" for n in variants))
     print(f"{'start-up to listening p50 (ms)':34} " + " ".join(f"{result['variants'][n]['startup']['p50_ms']:16.1f}" for n in variants))
     print()
-    print(f"client GetBundle against the {server_name} server    p50 ms    p90 ms")
+    print(f"client GetBundle against the {server_name} server    p50 ms    p90 ms   CPU p50 ms")
     for name, s in result["client"]["clients"].items():
-        print(f"  {name:40} {s['p50_ms']:8.1f}  {s['p90_ms']:8.1f}")
+        print(f"  {name:40} {s['p50_ms']:8.1f}  {s['p90_ms']:8.1f}  {s['cpu_p50_ms']:8.1f}")
     print()
     print(f"server after {args.launches} launches                idle RSS   RSS   HWM (MiB)   launches/s")
     for name, m in memory.items():
         rate = m["launches_per_s"]
-        print(f"  {name:40} {m['idle_rss_mib']:7.1f} {m['rss_mib']:7.1f} {m['hwm_mib']:7.1f}   {rate if rate is not None else '-'}")
+        print(f"  {name:40} {m['idle_rss_mib']:7.1f} {m['rss_mib']:7.1f} {m['hwm_mib']:7.1f}   {f'{rate:.0f}' if rate is not None else '-'}")
     print()
     print(f"load average {result['machine']['load_1min']:.1f} at the start, {result['machine']['load_1min_end']:.1f} at the end; JSON: {args.out}")
 

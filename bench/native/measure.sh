@@ -3,11 +3,13 @@
 # listening, `gop client GetBundle` (beside the Python gop-client.py when given) and server RSS after 10,000
 # launches per GC setting. Prints a table and writes JSON (bench/native/measure.py does the timing).
 # Usage: bench/native/measure.sh [--jit DIR] [--aot DIR] [--python-client gop-client.py] [--out FILE.json]
-#                                [--runs N] [--startup-runs N] [--launches N] [--concurrency N]
+#                                [--runs N] [--startup-runs N] [--launches N] [--concurrency N] [--gc NAME ...]
 #   --jit/--aot DIR  an existing publish output holding gop (otherwise both are published here first: the JIT one
 #                    self-contained as the packages shipped it before, the native one as they ship it now)
 #   --python-client  the original proxy's gop-client.py, with pre_attestation_pb2*.py generated beside it
 #                    (docs/benchmarks.md, "Native binary"); run with /usr/bin/python3 (Debian's python3-grpcio)
+#   --gc NAME        a GC setting for the memory runs ("server GC", "workstation GC", "workstation, non-concurrent";
+#                    repeatable; default all three)
 # Exits non-zero, printing `measure: FAILED: reason`, when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +20,7 @@ while [ $# -gt 0 ]; do
     --jit) jit=$2; shift 2 ;;
     --aot) aot=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    --python-client|--runs|--startup-runs|--launches|--concurrency) pass+=("$1" "$2"); shift 2 ;;
+    --python-client|--runs|--startup-runs|--launches|--concurrency|--gc) pass+=("$1" "$2"); shift 2 ;;
     *) echo "measure: FAILED: unknown argument '$1' (see the usage at the top of $0)" >&2; exit 2 ;;
   esac
 done
