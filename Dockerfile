@@ -6,6 +6,10 @@
 # settings name, e.g. GuestOwnerProxy__Trust__IntermediateDirectories__0=/config/intermediates.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# Native AOT links with clang and needs zlib's headers; the SDK image has neither.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends clang zlib1g-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Restore first, from the project files only, so source edits do not invalidate the package layer.
 COPY Directory.Build.props ./
@@ -13,13 +17,16 @@ COPY protos/ protos/
 COPY src/GuestOwnerProxy.Crypto/GuestOwnerProxy.Crypto.csproj src/GuestOwnerProxy.Crypto/
 COPY src/GuestOwnerProxy.Platform/GuestOwnerProxy.Platform.csproj src/GuestOwnerProxy.Platform/
 COPY src/GuestOwnerProxy/GuestOwnerProxy.csproj src/GuestOwnerProxy/
-RUN dotnet restore src/GuestOwnerProxy/GuestOwnerProxy.csproj
+RUN dotnet restore src/GuestOwnerProxy/GuestOwnerProxy.csproj -r linux-x64 -p:PublishAot=true
 COPY src/ src/
-# appsettings.Development.json is not published (the csproj says so): the image holds the Production settings only.
-RUN dotnet publish src/GuestOwnerProxy/GuestOwnerProxy.csproj -c Release -o /app --no-restore /p:UseAppHost=false \
-    && test ! -e /app/appsettings.Development.json
+# One native executable (Native AOT) plus the built-in defaults; appsettings.Development.json is not published (the
+# csproj says so) and the debug symbols stay in this stage.
+RUN dotnet publish src/GuestOwnerProxy/GuestOwnerProxy.csproj -c Release -r linux-x64 -p:PublishAot=true -o /publish --no-restore \
+    && test ! -e /publish/appsettings.Development.json \
+    && mkdir /app && cp /publish/gop /publish/appsettings.json /app/
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# No .NET runtime: runtime-deps holds what the native gop loads (glibc, OpenSSL, CA certificates) and the "app" user.
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 # Production settings: only the built-in vendor roots are trusted (appsettings.json); everything else
@@ -34,7 +41,7 @@ ENV ASPNETCORE_ENVIRONMENT=Production \
     GuestOwnerProxy__AuditLog=/var/log/gop/audit.jsonl \
     GuestOwnerProxy__Metrics__ListenAddress=* \
     GuestOwnerProxy__Metrics__Port=9464
-# The aspnet images ship the unprivileged user "app" (UID 1654); the audit log directory is its only writable path.
+# The .NET images ship the unprivileged user "app" (UID 1654); the audit log directory is its only writable path.
 RUN mkdir -p /var/log/gop /config && chown app:app /var/log/gop
 USER app
 VOLUME ["/config", "/var/log/gop"]
@@ -42,5 +49,5 @@ EXPOSE 50051 9464
 # grpc.health.v1 over the gRPC port, with the image's own binary (no grpc_health_probe to ship): the overall status,
 # SERVING while a configuration serves (a rejected edit keeps it SERVING; ask `gop.config` for that).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["dotnet", "/app/gop.dll", "health", "--server", "127.0.0.1:50051"]
-ENTRYPOINT ["dotnet", "/app/gop.dll", "serve"]
+    CMD ["/app/gop", "health", "--server", "127.0.0.1:50051"]
+ENTRYPOINT ["/app/gop", "serve"]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the gop packages from a self-contained `dotnet publish` of src/GuestOwnerProxy (linux-x64: the host needs
-# no .NET): OUTDIR/gop_VERSION_amd64.deb (dpkg-deb) and OUTDIR/gop-VERSION-1.x86_64.rpm (rpmbuild, Debian package
-# `rpm`). The layout is in packaging/README.md.
+# Builds the gop packages from one Native AOT `dotnet publish` of src/GuestOwnerProxy (linux-x64: one native `gop`
+# executable, no .NET runtime on the host or in the package): OUTDIR/gop_VERSION_amd64.deb (dpkg-deb) and
+# OUTDIR/gop-VERSION-1.x86_64.rpm (rpmbuild, Debian package `rpm`), both from the same publish output. The layout
+# is in packaging/README.md.
 # Usage: packaging/build-packages.sh [OUTDIR]   (default packaging/out; exits non-zero, printing
-# `package: FAILED: reason`, when a step fails)
+# `package: FAILED: reason`, when a step fails). GOP_PUBLISHED=DIR packages an existing native publish output
+# instead of publishing again (CI publishes once and runs the native end-to-end test on the same binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -14,11 +16,18 @@ mkdir -p "$out"
 
 fail() { echo "package: FAILED: $*" >&2; exit 1; }
 
-echo "== publish (self-contained linux-x64)"
-dotnet publish src/GuestOwnerProxy/GuestOwnerProxy.csproj -c Release -r linux-x64 --self-contained true \
-  -o "$work/publish" -nologo -v q || fail "dotnet publish (self-contained linux-x64) failed"
-[ ! -e "$work/publish/appsettings.Development.json" ] || fail "appsettings.Development.json is in the publish output"
-full_version=$("$work/publish/gop" --version) || fail "the published gop --version failed"
+publish=${GOP_PUBLISHED:-}
+if [ -z "$publish" ]; then
+  echo "== publish (Native AOT, linux-x64)"
+  publish=$work/publish
+  dotnet publish src/GuestOwnerProxy/GuestOwnerProxy.csproj -c Release -r linux-x64 -p:PublishAot=true \
+    -o "$publish" -nologo -v q || fail "dotnet publish (Native AOT linux-x64) failed"
+fi
+[ -x "$publish/gop" ] || fail "no executable gop in $publish"
+[ ! -e "$publish/appsettings.Development.json" ] || fail "appsettings.Development.json is in the publish output"
+# A native build has no managed assemblies; one here means a JIT publish slipped in.
+[ ! -e "$publish/gop.dll" ] || fail "$publish holds gop.dll: not a Native AOT publish"
+full_version=$("$publish/gop" --version) || fail "the published gop --version failed"
 version=${full_version%%+*}
 version=${version%%-*}
 echo "version $version ($full_version)"
@@ -26,7 +35,9 @@ echo "version $version ($full_version)"
 # The installed tree, shared by both packages (only the unit's directory differs).
 stage=$work/stage
 install -d "$stage/usr/lib/gop" "$stage/usr/bin" "$stage/etc/gop/intermediates" "$stage/var/log/gop" "$stage/usr/share/doc/gop"
-cp -a "$work/publish/." "$stage/usr/lib/gop/"
+# The executable and its built-in defaults; the debug symbols (gop.dbg) and the libraries' .pdb stay out.
+install -m 0755 "$publish/gop" "$stage/usr/lib/gop/gop"
+install -m 0644 "$publish/appsettings.json" "$stage/usr/lib/gop/appsettings.json"
 # Settings: the built-in defaults (appsettings.json) beside the binary, the operator's in /etc/gop (Production).
 ln -s /etc/gop/appsettings.json "$stage/usr/lib/gop/appsettings.Production.json"
 ln -s /usr/lib/gop/gop "$stage/usr/bin/gop"
@@ -63,12 +74,12 @@ Maintainer: GuestOwnerProxy maintainers <gop@localhost>
 Section: admin
 Priority: optional
 Installed-Size: $installed_size
-Depends: libc6 (>= 2.27), libgcc-s1, libstdc++6, libssl3 | libssl3t64 | libssl1.1, passwd
+Depends: libc6 (>= 2.27), libgcc-s1, libssl3 | libssl3t64 | libssl1.1, passwd
 Recommends: ca-certificates
 Description: guest owner proxy (key broker) for confidential containers
  Verifies Hygon CSV and AMD SEV platform chains and launch measurements and releases
- the guest owner's keys to kata confidential containers. Self-contained .NET build:
- the host needs no .NET runtime.
+ the guest owner's keys to kata confidential containers. One native executable
+ (.NET Native AOT): the host needs no .NET runtime.
 CONTROL
 install -m 0755 packaging/scripts/postinst "$deb/DEBIAN/postinst"
 install -m 0755 packaging/scripts/prerm "$deb/DEBIAN/prerm"

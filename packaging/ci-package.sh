@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# CI's package step (.ci/run counts it as one test): build the .deb and the RPM (packaging/build-packages.sh),
-# list their contents, install the .deb on this machine (as root, with apt-get so its dependencies come along),
-# run the installed `gop --version` and `gop check-config -c /etc/gop/keysets.json -k /etc/gop/keys.json`, check
+# CI's package step (.ci/run counts it as one test): build the .deb and the RPM (packaging/build-packages.sh: one
+# Native AOT publish for both), list their contents and sizes, install the .deb on this machine (as root, with
+# apt-get so its dependencies come along), run the installed `gop --version` and `gop check-config -c
+# /etc/gop/keysets.json -k /etc/gop/keys.json`, run the installed native gop end to end (packaging/native-e2e.sh:
+# serve, health, client GetBundle, simulated SEV and CSV launches, metrics, audit), check
 # the systemd unit with `systemd-analyze verify` and report `systemd-analyze security` (installing Debian's systemd
 # first if its tools are missing), then purge the package again. Any failure: `package: FAILED: reason`, exit 1.
 # Needs root for the install; the rpm tools are installed from Debian (package rpm) when missing.
@@ -49,14 +51,15 @@ rpm=$(ls "$out"/gop-*.x86_64.rpm 2>/dev/null | head -1)
 
 echo "== contents: $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
-dpkg-deb --contents "$deb" | grep -v '^\S* \S* *[0-9]* [0-9-]* [0-9:]* ./usr/lib/gop/[^/]*\.\(dll\|so\)$' || true
-echo "   (+ $(dpkg-deb --contents "$deb" | grep -c '/usr/lib/gop/[^/]*\.\(dll\|so\)$') .dll/.so files of the self-contained runtime in /usr/lib/gop)"
+dpkg-deb --contents "$deb"
+# The native build ships one executable: a managed assembly or a runtime library here means the JIT build slipped in.
+dpkg-deb --contents "$deb" | grep -q '/usr/lib/gop/.*\.\(dll\|so\)$' && fail "the .deb ships .dll/.so files (not the native build)"
 dpkg-deb --contents "$deb" | grep -q 'appsettings.Development.json' && fail "the .deb ships appsettings.Development.json"
 echo "== contents: $(basename "$rpm") ($(du -h "$rpm" | cut -f1))"
 rpm -qip "$rpm" 2>/dev/null | sed -n '1,12p'
 echo "requires: $(rpm -qRp "$rpm" 2>/dev/null | grep -v '^rpmlib' | tr '\n' ' ')"
-rpm -qlvp "$rpm" 2>/dev/null | grep -v '/usr/lib/gop/[^/]*\.\(dll\|so\)$'
-echo "   (+ $(rpm -qlp "$rpm" 2>/dev/null | grep -c '/usr/lib/gop/[^/]*\.\(dll\|so\)$') .dll/.so files in /usr/lib/gop)"
+rpm -qlvp "$rpm" 2>/dev/null
+rpm -qlp "$rpm" 2>/dev/null | grep -q '/usr/lib/gop/.*\.\(dll\|so\)$' && fail "the .rpm ships .dll/.so files (not the native build)"
 rpm -qlp "$rpm" 2>/dev/null | grep -q 'appsettings.Development.json' && fail "the .rpm ships appsettings.Development.json"
 
 echo "== install the .deb"
@@ -77,6 +80,9 @@ echo "$check"
 mode=$(stat -c '%a %U' /etc/gop/keys.json)
 [ "$mode" = "600 gop" ] || fail "/etc/gop/keys.json is '$mode', not '600 gop'"
 echo "/etc/gop/keys.json: $mode; /var/log/gop: $(stat -c '%a %U' /var/log/gop)"
+
+echo "== installed native gop end to end"
+packaging/native-e2e.sh /usr/bin/gop || fail "packaging/native-e2e.sh /usr/bin/gop failed"
 
 echo "== systemd unit"
 if ! command -v systemd-analyze >/dev/null; then

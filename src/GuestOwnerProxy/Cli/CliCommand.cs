@@ -2,6 +2,7 @@ using GuestOwnerProxy.Crypto.Common;
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace GuestOwnerProxy.Cli;
 
@@ -70,6 +71,10 @@ public static class CliOptions
     public static bool Given(ParseResult args, Option option) => args.GetResult(option) is { Implicit: false };
 }
 
+/// <summary>
+/// The <c>--json</c> documents: each command builds a <see cref="JsonNode"/> tree (no reflection over anonymous
+/// types, so the native build prints the same document as the JIT one), written indented, non-ASCII unescaped.
+/// </summary>
 public static class CliJson
 {
     private static readonly JsonSerializerOptions Options = new()
@@ -78,5 +83,41 @@ public static class CliJson
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(TextWriter output, object value) => output.WriteLine(JsonSerializer.Serialize(value, Options));
+    public static void Write(TextWriter output, JsonNode? value) =>
+        output.WriteLine(value is null ? "null" : value.ToJsonString(Options));
+
+    /// <summary>A JSON array of <paramref name="items"/>, each converted by <paramref name="item"/>.</summary>
+    public static JsonArray Array<T>(IEnumerable<T> items, Func<T, JsonNode?> item) => new([.. items.Select(item)]);
+
+    public static JsonArray Strings(IEnumerable<string> items) => Array(items, s => (JsonNode)s);
+
+    public static JsonArray Numbers(IEnumerable<int> items) => Array(items, n => (JsonNode)n);
+
+    public static JsonArray Numbers(IEnumerable<long> items) => Array(items, n => (JsonNode)n);
+
+    public static JsonArray Numbers(IEnumerable<uint> items) => Array(items, n => (JsonNode)n);
+
+    /// <summary>A JSON object of <paramref name="items"/>, keyed and converted by the two functions, in the given order.</summary>
+    public static JsonObject Object<T>(IEnumerable<T> items, Func<T, string> key, Func<T, JsonNode?> value)
+    {
+        var o = new JsonObject();
+        foreach (var item in items)
+            o.Add(key(item), value(item));
+        return o;
+    }
+
+    /// <summary>A scalar fact (<c>gop cert show</c>'s values): string, number, bool or null.</summary>
+    public static JsonNode? Scalar(object? value) => value switch
+    {
+        null => null,
+        string s => s,
+        bool b => b,
+        int i => i,
+        uint u => u,
+        long l => l,
+        ulong ul => ul,
+        ushort us => us,
+        byte by => by,
+        _ => throw new ArgumentException($"no JSON form for a {value.GetType().Name}", nameof(value)),
+    };
 }

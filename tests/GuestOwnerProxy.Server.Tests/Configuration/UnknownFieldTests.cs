@@ -1,3 +1,4 @@
+using System.Reflection;
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Hosting;
 using GuestOwnerProxy.Server.Tests.EndToEnd;
@@ -132,6 +133,39 @@ public sealed class UnknownFieldTests : IDisposable
             .AddInMemoryCollection([new("GuestOwnerProxy:Tls:RequireClientCertficate", "true")]).Build());
         Assert.Null(read.Options);
         Assert.Equal("invalid settings: GuestOwnerProxy:Tls: unknown field \"RequireClientCertficate\": did you mean 'RequireClientCertificate'?", read.Failure);
+    }
+
+    [Fact]
+    public void Native_build_keeps_the_properties_of_every_options_class()
+    {
+        // The trimmed build keeps a class's properties for SettingNames.Of only where UnknownFields' DynamicDependency
+        // attributes ask: they must name exactly the options classes reachable from GuestOwnerProxyOptions.
+        var reachable = new HashSet<Type>();
+        void Walk(Type type)
+        {
+            if (!reachable.Add(type))
+                return;
+            foreach (var (_, propertyType) in SettingNames.Of(type))
+                if (propertyType.Namespace == typeof(GuestOwnerProxyOptions).Namespace && propertyType.IsClass)
+                    Walk(propertyType);
+        }
+        Walk(typeof(GuestOwnerProxyOptions));
+        var kept = typeof(SettingNames).GetMethod(nameof(SettingNames.UnknownFields))!
+            .GetCustomAttributes<System.Diagnostics.CodeAnalysis.DynamicDependencyAttribute>()
+            .Where(d => d.MemberTypes.HasFlag(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicProperties))
+            .Select(d => d.Type!)
+            .ToHashSet();
+        Assert.Equal(reachable.OrderBy(t => t.Name), kept.OrderBy(t => t.Name));
+    }
+
+    [Fact]
+    public void A_serilog_section_is_refused_naming_the_settings_that_set_logging()
+    {
+        // Logging is configured in code (the native build has no reflection-based Serilog configuration): a Serilog
+        // section would be ignored, so it is refused like any unknown setting.
+        Assert.Equal(
+            ["Serilog: unknown field \"MinimumLevel\" (a Serilog section is not read: logging is set by GuestOwnerProxy:Debug, LogFormat, LogFile, LogFileFormat and LogFileSync)"],
+            UnknownSettings(("Serilog:MinimumLevel:Default", "Debug")));
     }
 
     /// <summary>The appsettings files shipped beside the binary (and the repository's keysets.json, in Cli.Tests) still load.</summary>

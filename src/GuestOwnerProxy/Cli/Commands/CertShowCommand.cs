@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GuestOwnerProxy.Crypto.Certificates;
 using System.CommandLine;
 namespace GuestOwnerProxy.Cli.Commands;
@@ -28,7 +29,7 @@ public sealed class CertShowCommand : CliCommand
 
         if (args.GetValue(_json))
         {
-            CliJson.Write(context.Out, described.Select(d => d.ToDictionary(kv => kv.Key, kv => kv.Value)).ToList());
+            CliJson.Write(context.Out, CliJson.Array(described, d => CliJson.Object(d, kv => kv.Key, kv => CliJson.Scalar(kv.Value))));
             return Task.FromResult(ExitCodes.Success);
         }
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
 using System.CommandLine;
@@ -38,14 +39,14 @@ public sealed class CertVerifyCommand : CliCommand
         string signerName = CertificateFile.Describe(signer);
         if (args.GetValue(_json))
         {
-            CliJson.Write(context.Out, new
+            CliJson.Write(context.Out, new JsonObject
             {
-                valid,
-                subject = subjectPath,
-                subjectCertificate = subjectName,
-                signer = signerPath,
-                signerCertificate = signerName,
-                reason,
+                ["valid"] = valid,
+                ["subject"] = subjectPath,
+                ["subjectCertificate"] = subjectName,
+                ["signer"] = signerPath,
+                ["signerCertificate"] = signerName,
+                ["reason"] = reason,
             });
         }
         else

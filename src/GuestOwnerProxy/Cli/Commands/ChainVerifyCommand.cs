@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using GuestOwnerProxy.Crypto.Certificates;
 using GuestOwnerProxy.Crypto.Common;
@@ -87,7 +88,7 @@ public sealed class ChainVerifyCommand : CliCommand
         catch (ChainVerificationException ex)
         {
             if (args.GetValue(_json))
-                CliJson.Write(context.Out, new { valid = false, platform = PlatformNames.Of(platform), link = ex.Link, reason = ex.Reason });
+                CliJson.Write(context.Out, new JsonObject { ["valid"] = false, ["platform"] = PlatformNames.Of(platform), ["link"] = ex.Link, ["reason"] = ex.Reason });
             else
                 context.Out.WriteLine($"chain broken at {ex.Link}: {ex.Reason}");
             return Task.FromResult(ExitCodes.VerificationFailed);
@@ -100,15 +101,15 @@ public sealed class ChainVerifyCommand : CliCommand
 
         if (args.GetValue(_json))
         {
-            CliJson.Write(context.Out, new
+            CliJson.Write(context.Out, new JsonObject
             {
-                valid = true,
-                platform = PlatformNames.Of(result.Platform),
-                chipId = result.ChipId,
-                root = result.RootName,
-                rootFingerprint = result.RootFingerprint,
-                rootPinned = result.RootPinned,
-                links = result.VerifiedLinks,
+                ["valid"] = true,
+                ["platform"] = PlatformNames.Of(result.Platform),
+                ["chipId"] = result.ChipId,
+                ["root"] = result.RootName,
+                ["rootFingerprint"] = result.RootFingerprint,
+                ["rootPinned"] = result.RootPinned,
+                ["links"] = CliJson.Strings(result.VerifiedLinks),
             });
         }
         else

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
@@ -83,45 +84,41 @@ public sealed class CheckConfigCommand : CliCommand
         var keysets = configuration.Keysets.Values.OrderBy(k => k.Id, StringComparer.Ordinal).ToList();
         if (args.GetValue(_json))
         {
-            CliJson.Write(context.Out, new
+            CliJson.Write(context.Out, new JsonObject
             {
-                valid = true,
-                keysetsFile = options.KeysetsFile,
-                keysFile = options.KeysFile,
-                keyCount = configuration.KeyCount,
-                settings = new { environment, files = sources },
-                trust = new
+                ["valid"] = true,
+                ["keysetsFile"] = options.KeysetsFile,
+                ["keysFile"] = options.KeysFile,
+                ["keyCount"] = configuration.KeyCount,
+                ["settings"] = new JsonObject { ["environment"] = environment, ["files"] = CliJson.Strings(sources) },
+                ["trust"] = new JsonObject
                 {
-                    rootFiles = trust.RootFiles.Select(f => new { file = f, sha256 = FileSha256(f) }),
-                    extraRootFingerprints = configuration.Trust.ExtraRootFingerprints,
-                    intermediateFiles = trust.IntermediateFiles,
-                    intermediateDirectories = trust.IntermediateDirectories,
-                    intermediates = configuration.Trust.IntermediateCount,
-                    skipVerification = trust.SkipVerification,
+                    ["rootFiles"] = CliJson.Array(trust.RootFiles, f => new JsonObject { ["file"] = f, ["sha256"] = FileSha256(f) }),
+                    ["extraRootFingerprints"] = CliJson.Strings(configuration.Trust.ExtraRootFingerprints),
+                    ["intermediateFiles"] = CliJson.Strings(trust.IntermediateFiles),
+                    ["intermediateDirectories"] = CliJson.Strings(trust.IntermediateDirectories),
+                    ["intermediates"] = configuration.Trust.IntermediateCount,
+                    ["skipVerification"] = trust.SkipVerification,
                 },
-                keysets = keysets.Select(k => new
+                ["keysets"] = CliJson.Array(keysets, k => new JsonObject
                 {
-                    id = k.Id,
-                    platform = k.Definition.Platform is { } p ? PlatformNames.Of(p) : "any",
-                    allowedPolicies = k.Definition.AllowedPolicies.Order().Select(p => $"0x{p:x}"),
-                    minApi = $"{k.Definition.MinApiMajor}.{k.Definition.MinApiMinor}",
-                    allowedBuildIds = k.Definition.AllowedBuildIds.Order(),
-                    minBuildId = k.Definition.MinBuildId,
-                    keys = k.Definition.AllowedKeys,
-                    secretGuid = k.Definition.SecretGuid.ToString(),
-                    allowedChips = k.Definition.AllowedChips.Order(),
-                    digests = Platforms(k).ToDictionary(
-                        p => PlatformNames.Of(p),
-                        p => k.DigestsFor(p).Select(d => new
-                        {
-                            name = d.Candidate.Name,
-                            digest = Hex(d.Candidate.Digest),
-                            secretAreaSize = d.SecretAreaSize,
-                            launch = LaunchKindOf(d),
-                        })),
-                    formulas = Platforms(k).ToDictionary(
-                        p => PlatformNames.Of(p),
-                        p => k.Definition.FormulasFor(p).Select(MeasurementFormulas.Name)),
+                    ["id"] = k.Id,
+                    ["platform"] = k.Definition.Platform is { } p ? PlatformNames.Of(p) : "any",
+                    ["allowedPolicies"] = CliJson.Strings(k.Definition.AllowedPolicies.Order().Select(p => $"0x{p:x}")),
+                    ["minApi"] = $"{k.Definition.MinApiMajor}.{k.Definition.MinApiMinor}",
+                    ["allowedBuildIds"] = CliJson.Numbers(k.Definition.AllowedBuildIds.Order()),
+                    ["minBuildId"] = k.Definition.MinBuildId,
+                    ["keys"] = CliJson.Strings(k.Definition.AllowedKeys),
+                    ["secretGuid"] = k.Definition.SecretGuid.ToString(),
+                    ["allowedChips"] = CliJson.Strings(k.Definition.AllowedChips.Order()),
+                    ["digests"] = CliJson.Object(Platforms(k), PlatformNames.Of, p => CliJson.Array(k.DigestsFor(p), d => new JsonObject
+                    {
+                        ["name"] = d.Candidate.Name,
+                        ["digest"] = Hex(d.Candidate.Digest),
+                        ["secretAreaSize"] = d.SecretAreaSize,
+                        ["launch"] = LaunchKindOf(d),
+                    })),
+                    ["formulas"] = CliJson.Object(Platforms(k), PlatformNames.Of, p => CliJson.Strings(k.Definition.FormulasFor(p).Select(MeasurementFormulas.Name))),
                 }),
             });
             return Task.FromResult(ExitCodes.Success);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
@@ -52,27 +53,27 @@ public sealed class DigestCommand : CliCommand
         }
 
         var crypto = context.Platforms.For(platform).Crypto;
-        CliJson.Write(context.Out, new
+        CliJson.Write(context.Out, new JsonObject
         {
-            platform = PlatformNames.Of(platform),
-            algorithm = crypto.DigestName,
-            digest = Hex(result.Digest),
-            digestBase64 = Convert.ToBase64String(result.Digest),
-            ovmf = image.OvmfPath,
-            kernelHashes = result.HashTable is not null,
-            hashTable = result.HashTable is { } table ? new
+            ["platform"] = PlatformNames.Of(platform),
+            ["algorithm"] = crypto.DigestName,
+            ["digest"] = Hex(result.Digest),
+            ["digestBase64"] = Convert.ToBase64String(result.Digest),
+            ["ovmf"] = image.OvmfPath,
+            ["kernelHashes"] = result.HashTable is not null,
+            ["hashTable"] = result.HashTable is { } table ? new JsonObject
             {
-                cmdline = EntryHash(table, 0),
-                initrd = EntryHash(table, 1),
-                kernel = EntryHash(table, 2),
-                paddedTable = Hex(table),
+                ["cmdline"] = EntryHash(table, 0),
+                ["initrd"] = EntryHash(table, 1),
+                ["kernel"] = EntryHash(table, 2),
+                ["paddedTable"] = Hex(table),
             } : null,
-            footer = new
+            ["footer"] = new JsonObject
             {
-                guidTable = result.Footer.HasGuidTable,
-                kernelHashesArea = Area(result.Footer.KernelHashesArea),
-                secretArea = Area(result.Footer.SecretArea),
-                sevEsResetAddress = result.Footer.SevEsResetAddress is { } reset ? $"0x{reset:x}" : null,
+                ["guidTable"] = result.Footer.HasGuidTable,
+                ["kernelHashesArea"] = Area(result.Footer.KernelHashesArea),
+                ["secretArea"] = Area(result.Footer.SecretArea),
+                ["sevEsResetAddress"] = result.Footer.SevEsResetAddress is { } reset ? $"0x{reset:x}" : null,
             },
         });
         return Task.FromResult(ExitCodes.Success);
@@ -85,21 +86,24 @@ public sealed class DigestCommand : CliCommand
         string Render(byte[] d) => args.GetValue(_base64) ? Convert.ToBase64String(d) : Hex(d);
         if (args.GetValue(_json))
         {
-            CliJson.Write(context.Out, new
+            CliJson.Write(context.Out, new JsonObject
             {
-                platform = PlatformNames.Of(platform),
-                algorithm = crypto.DigestName,
-                es = new
+                ["platform"] = PlatformNames.Of(platform),
+                ["algorithm"] = crypto.DigestName,
+                ["es"] = new JsonObject
                 {
-                    scheme = EsDigestSchemes.Name(result.Scheme),
-                    confirmed = EsDigestSchemes.IsConfirmed(result.Scheme),
-                    vcpuSig = VcpuSignature.Format(es.Vcpu.Signature),
-                    vmsaLayout = VmsaLayouts.Name(es.Vcpu.Layout),
-                    apResetEip = $"0x{result.ApResetEip:x}",
+                    ["scheme"] = EsDigestSchemes.Name(result.Scheme),
+                    ["confirmed"] = EsDigestSchemes.IsConfirmed(result.Scheme),
+                    ["vcpuSig"] = VcpuSignature.Format(es.Vcpu.Signature),
+                    ["vmsaLayout"] = VmsaLayouts.Name(es.Vcpu.Layout),
+                    ["apResetEip"] = $"0x{result.ApResetEip:x}",
                 },
-                ovmf = image.OvmfPath,
-                kernelHashes = result.HashTable is not null,
-                digests = result.Digests.Select(d => new { vcpus = d.Vcpus, digest = Hex(d.Digest), digestBase64 = Convert.ToBase64String(d.Digest) }),
+                ["ovmf"] = image.OvmfPath,
+                ["kernelHashes"] = result.HashTable is not null,
+                ["digests"] = CliJson.Array(result.Digests, d => new JsonObject
+                {
+                    ["vcpus"] = d.Vcpus, ["digest"] = Hex(d.Digest), ["digestBase64"] = Convert.ToBase64String(d.Digest),
+                }),
             });
             return ExitCodes.Success;
         }
@@ -116,6 +120,6 @@ public sealed class DigestCommand : CliCommand
     private static string EntryHash(byte[] table, int index) =>
         Hex(table.AsSpan(TableEntriesOffset + index * TableEntrySize + EntryHashOffset, EntryHashSize));
 
-    private static object? Area(OvmfArea? area) =>
-        area is { } a ? new { @base = $"0x{a.Base:x}", size = a.Size } : null;
+    private static JsonObject? Area(OvmfArea? area) =>
+        area is { } a ? new JsonObject { ["base"] = $"0x{a.Base:x}", ["size"] = a.Size } : null;
 }

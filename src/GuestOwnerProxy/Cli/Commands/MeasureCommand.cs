@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
@@ -56,17 +57,17 @@ public sealed class MeasureCommand : CliCommand
 
         if (args.GetValue(_measurement.Json))
         {
-            CliJson.Write(context.Out, new
+            CliJson.Write(context.Out, new JsonObject
             {
-                platform = PlatformNames.Of(platform),
-                digest = Hex(digest.Digest),
-                mnonce = Hex(mnonce),
-                measures = results.Select(r => new
+                ["platform"] = PlatformNames.Of(platform),
+                ["digest"] = Hex(digest.Digest),
+                ["mnonce"] = Hex(mnonce),
+                ["measures"] = CliJson.Array(results, r => new JsonObject
                 {
-                    formula = MeasurementFormulas.Name(r.Formula),
-                    measure = r.Measure is { } m ? Hex(m) : null,
-                    blob = r.Measure is { } b ? Convert.ToBase64String([.. b, .. mnonce]) : null,
-                    error = r.Error,
+                    ["formula"] = MeasurementFormulas.Name(r.Formula),
+                    ["measure"] = r.Measure is { } m ? Hex(m) : null,
+                    ["blob"] = r.Measure is { } b ? Convert.ToBase64String([.. b, .. mnonce]) : null,
+                    ["error"] = r.Error,
                 }),
             });
             return Task.FromResult(ExitCodes.Success);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using System.Security.Cryptography;
 using GuestOwnerProxy.Crypto.Common;
@@ -89,14 +90,14 @@ public sealed class SecretBuildCommand : CliCommand
             string encrypted = Convert.ToBase64String(packet.Data);
             if (args.GetValue(_json))
             {
-                CliJson.Write(context.Out, new
+                CliJson.Write(context.Out, new JsonObject
                 {
-                    platform = PlatformNames.Of(platform),
-                    header,
-                    data = encrypted,
-                    tableLength = table.Length,
-                    paddedLength = table.PaddedLength,
-                    entries = table.Entries.Select(e => new { guid = e.Guid.ToString(), length = e.Data.Length }),
+                    ["platform"] = PlatformNames.Of(platform),
+                    ["header"] = header,
+                    ["data"] = encrypted,
+                    ["tableLength"] = table.Length,
+                    ["paddedLength"] = table.PaddedLength,
+                    ["entries"] = CliJson.Array(table.Entries, e => new JsonObject { ["guid"] = e.Guid.ToString(), ["length"] = e.Data.Length }),
                 });
             }
             else

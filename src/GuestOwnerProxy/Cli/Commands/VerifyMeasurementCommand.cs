@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
@@ -37,14 +38,14 @@ public sealed class VerifyMeasurementCommand : CliCommand
 
         if (args.GetValue(_measurement.Json))
         {
-            CliJson.Write(context.Out, new
+            CliJson.Write(context.Out, new JsonObject
             {
-                match = match is not null,
-                formula = match is null ? null : MeasurementFormulas.Name(match.Formula),
-                digest = match is null ? null : Hex(match.Digest),
-                candidate = match?.CandidateName,
-                triedFormulas = formulas.Select(MeasurementFormulas.Name),
-                triedDigests = candidates.Count,
+                ["match"] = match is not null,
+                ["formula"] = match is null ? null : MeasurementFormulas.Name(match.Formula),
+                ["digest"] = match is null ? null : Hex(match.Digest),
+                ["candidate"] = match?.CandidateName,
+                ["triedFormulas"] = CliJson.Strings(formulas.Select(MeasurementFormulas.Name)),
+                ["triedDigests"] = candidates.Count,
             });
         }
         else if (match is not null)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using GuestOwnerProxy.Crypto.Common;
 using GuestOwnerProxy.Crypto.Launch;
@@ -101,19 +102,19 @@ public sealed class VmsaShowCommand : CliCommand
         string layout = f.Layout is { } l ? VmsaLayouts.Name(l) : "unknown (mxcsr/fcw match neither layout)";
         if (args.GetValue(_json))
         {
-            CliJson.Write(context.Out, new
+            CliJson.Write(context.Out, new JsonObject
             {
-                file = path,
-                initialState = f.IsInitialState,
-                layout = f.Layout is { } k ? VmsaLayouts.Name(k) : null,
-                eip = $"0x{f.Eip:x}",
-                vcpuSig = VcpuSignature.Format(f.VcpuSignature),
-                segments = f.Segments.ToDictionary(s => s.Name, s => new
+                ["file"] = path,
+                ["initialState"] = f.IsInitialState,
+                ["layout"] = f.Layout is { } k ? VmsaLayouts.Name(k) : null,
+                ["eip"] = $"0x{f.Eip:x}",
+                ["vcpuSig"] = VcpuSignature.Format(f.VcpuSignature),
+                ["segments"] = CliJson.Object(f.Segments, s => s.Name, s => new JsonObject
                 {
-                    selector = $"0x{s.Segment.Selector:x}", attrib = $"0x{s.Segment.Attrib:x}", limit = $"0x{s.Segment.Limit:x}", @base = $"0x{s.Segment.Base:x}",
+                    ["selector"] = $"0x{s.Segment.Selector:x}", ["attrib"] = $"0x{s.Segment.Attrib:x}", ["limit"] = $"0x{s.Segment.Limit:x}", ["base"] = $"0x{s.Segment.Base:x}",
                 }),
-                registers = f.Registers.ToDictionary(r => r.Name, r => $"0x{r.Value:x}"),
-                unexpectedOffsets = f.UnexpectedNonZeroOffsets.Select(o => $"0x{o:x}"),
+                ["registers"] = CliJson.Object(f.Registers, r => r.Name, r => $"0x{r.Value:x}"),
+                ["unexpectedOffsets"] = CliJson.Strings(f.UnexpectedNonZeroOffsets.Select(o => $"0x{o:x}")),
             });
         }
         else

@@ -13,12 +13,6 @@ namespace GuestOwnerProxy.Server.Audit;
 /// </summary>
 public sealed class JsonLinesAuditLog(AppendOnlyFile file) : IAuditLog
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = false,
-    };
-
     public string Path => file.Path;
 
     /// <summary>A denial's record is written at once and flushed right after without holding up the answer; a record
@@ -28,7 +22,7 @@ public sealed class JsonLinesAuditLog(AppendOnlyFile file) : IAuditLog
     /// <summary>The record's JSON and its newline in one buffer: what one write call appends.</summary>
     internal static byte[] Line(AuditRecord record)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(record, Json);
+        var json = JsonSerializer.SerializeToUtf8Bytes(record, AuditJson.Default.AuditRecord);
         var line = new byte[json.Length + 1];
         json.CopyTo(line, 0);
         line[^1] = (byte)'\n';
@@ -36,7 +30,15 @@ public sealed class JsonLinesAuditLog(AppendOnlyFile file) : IAuditLog
     }
 
     public static AuditRecord Parse(string line) =>
-        JsonSerializer.Deserialize<AuditRecord>(line, Json) ?? throw new FormatException("empty audit line");
+        JsonSerializer.Deserialize(line, AuditJson.Default.AuditRecord) ?? throw new FormatException("empty audit line");
 
-    internal static string Encode(AuditRecord record) => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(record, Json));
+    internal static string Encode(AuditRecord record) => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(record, AuditJson.Default.AuditRecord));
 }
+
+/// <summary>
+/// The audit line's JSON, generated at build time (no reflection: the native build has none to spare): one record per
+/// line, absent fields left out rather than written as null.
+/// </summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
+[JsonSerializable(typeof(AuditRecord))]
+internal sealed partial class AuditJson : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 
 namespace GuestOwnerProxy.Server.Configuration;
@@ -145,12 +146,10 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
     private string Fingerprint(GuestOwnerProxyOptions options)
     {
         var text = new StringBuilder();
-        text.Append(JsonSerializer.Serialize(new
-        {
+        text.Append(JsonSerializer.Serialize(new FingerprintedSettings(
             options.KeysetsFile, options.KeysFile, options.Unsafe,
             options.Trust.RootFiles, options.Trust.ExtraRootFingerprints, options.Trust.IntermediateDirectories,
-            options.Trust.IntermediateFiles, options.Trust.SkipVerification,
-        }));
+            options.Trust.IntermediateFiles, options.Trust.SkipVerification), FingerprintJson.Default.FingerprintedSettings));
         void Add(string path, string stamp) => text.Append('|').Append(path).Append('#').Append(stamp);
         var keysetsStamp = ContentStamp(options.KeysetsFile);
         Add(options.KeysetsFile, keysetsStamp);
@@ -213,3 +212,11 @@ public sealed class BrokerConfigurationStore : IBrokerConfigurationSource
         }
     }
 }
+
+/// <summary>The settings a configuration load reads, in the fingerprint (JSON: an unambiguous encoding of the lists).</summary>
+internal sealed record FingerprintedSettings(
+    string KeysetsFile, string KeysFile, bool Unsafe, List<string> RootFiles, List<string> ExtraRootFingerprints,
+    List<string> IntermediateDirectories, List<string> IntermediateFiles, bool SkipVerification);
+
+[JsonSerializable(typeof(FingerprintedSettings))]
+internal sealed partial class FingerprintJson : JsonSerializerContext;

@@ -1,4 +1,5 @@
-using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
@@ -12,18 +13,43 @@ namespace GuestOwnerProxy.Server.Configuration;
 /// naming the section, where it came from and the closest known name. The known names are the public settable
 /// properties of <see cref="GuestOwnerProxyOptions"/> and its option classes, found by reflection, so a new
 /// setting needs no second list. Compared case-insensitively, as .NET configuration compares keys; keys outside
-/// the section (other libraries' settings, the host's own switches) are not ours and are not looked at.
+/// the section (other libraries' settings, the host's own switches) are not ours and are not looked at, except a
+/// <c>Serilog</c> section: logging is configured in code (LoggingSetup), so one would silently do nothing.
 /// </summary>
+/// <remarks>
+/// The native (trimmed) build keeps a class's property metadata only where it is asked for: the DynamicDependency
+/// attributes on <see cref="UnknownFields"/> ask for every options class (UnknownFieldTests checks them against the
+/// tree reachable from <see cref="GuestOwnerProxyOptions"/>, so a new options class left out fails the tests, not
+/// the native build).
+/// </remarks>
 public static class SettingNames
 {
+    /// <summary>The section Serilog.Settings.Configuration would read; refused, see the class summary.</summary>
+    public const string SerilogSection = "Serilog";
+
+    // Every class bound under the GuestOwnerProxy section: their public properties are the setting names.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(GuestOwnerProxyOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(TlsOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(SessionLimitOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(RedisSessionOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(RateLimitOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(TrustOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BundleEncodingOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(MetricsOptions))]
     public static IReadOnlyList<string> UnknownFields(IConfiguration configuration)
     {
         var failures = new List<string>();
         Check(configuration, configuration.GetSection(GuestOwnerProxyOptions.SectionName), typeof(GuestOwnerProxyOptions), failures);
+        var serilog = configuration.GetSection(SerilogSection);
+        foreach (var child in serilog.GetChildren())
+            failures.Add($"{serilog.Path}{From(configuration, serilog.Path, child.Key)}: unknown field \"{child.Key}\" (a Serilog section is not read: " +
+                         "logging is set by GuestOwnerProxy:Debug, LogFormat, LogFile, LogFileFormat and LogFileSync)");
         return failures;
     }
 
     /// <summary>The setting names of a section bound to <paramref name="type"/>, as the binder matches them.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification =
+        "Only options classes reach here, and UnknownFields keeps their public properties (DynamicDependency, checked by UnknownFieldTests).")]
     public static IReadOnlyList<(string Name, Type Type)> Of(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0)
@@ -63,12 +89,19 @@ public static class SettingNames
         }
     }
 
-    /// <summary>What the binder converts from one string (numbers, bool, enum, TimeSpan, string), as ConfigurationBinder decides.</summary>
+    /// <summary>
+    /// What the binder converts from one string: string, numbers, bool, enums and the value types with a string form
+    /// ConfigurationBinder knows (the source-generated binder converts the same set; no TypeDescriptor, which the
+    /// native build cannot keep).
+    /// </summary>
     private static bool IsValue(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        return type == typeof(string) || type.IsPrimitive || type.IsEnum ||
-               TypeDescriptor.GetConverter(type).CanConvertFrom(typeof(string));
+        return type == typeof(string) || type.IsPrimitive || type.IsEnum || type == typeof(decimal) ||
+               type == typeof(TimeSpan) || type == typeof(DateTime) || type == typeof(DateTimeOffset) ||
+               type == typeof(Guid) || type == typeof(Uri) || type == typeof(Version) ||
+               type == typeof(DateOnly) || type == typeof(TimeOnly) || type == typeof(Half) ||
+               type == typeof(Int128) || type == typeof(UInt128) || type == typeof(CultureInfo);
     }
 
     private static Type? ElementType(Type type)

@@ -1,6 +1,5 @@
 using GuestOwnerProxy.Server.Configuration;
 using GuestOwnerProxy.Server.Logging;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog;
 using Serilog.Events;
@@ -13,8 +12,9 @@ namespace GuestOwnerProxy.Server.Hosting;
 /// <summary>
 /// Serilog: the console in <c>LogFormat</c> (text by default, compact JSON with <c>--log-format json</c>), plus the
 /// <c>-l</c> file in <c>LogFileFormat</c> (compact JSON by default), appended through <see cref="LogFiles"/> so that
-/// SIGHUP and the reload poll reopen it. Operators can refine it with a standard <c>Serilog</c> configuration section;
-/// sinks registered in DI (tests) are added too.
+/// SIGHUP and the reload poll reopen it. Configured in code only: a <c>Serilog</c> configuration section is refused
+/// (<see cref="SettingNames"/>), because Serilog.Settings.Configuration finds sinks by reflection, which the native
+/// build does not keep. Sinks registered in DI (tests) are added too.
 /// </summary>
 public static class LoggingSetup
 {
@@ -22,7 +22,7 @@ public static class LoggingSetup
         "[{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
     /// <param name="options">The validated start-up settings (Debug, LogFormat, LogFile, LogFileFormat, LogFileSync).</param>
-    public static void Configure(LoggerConfiguration logger, IConfiguration configuration, GuestOwnerProxyOptions options, IServiceProvider services)
+    public static void Configure(LoggerConfiguration logger, GuestOwnerProxyOptions options, IServiceProvider services)
     {
         logger
             .MinimumLevel.Is(options.Debug ? LogEventLevel.Debug : LogEventLevel.Information)
@@ -31,7 +31,6 @@ public static class LoggingSetup
             .MinimumLevel.Override("Grpc", LogEventLevel.Warning)
             .Filter.ByExcluding(ReportedOnStandardError)
             .Enrich.FromLogContext()
-            .ReadFrom.Configuration(configuration)
             .ReadFrom.Services(services)
             .WriteTo.Console(Formatter(options.LogFormat));
         if (!string.IsNullOrEmpty(options.LogFile))

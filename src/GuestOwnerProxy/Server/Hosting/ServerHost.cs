@@ -122,7 +122,7 @@ public static class ServerHost
         // and ServerSettings all start from this one validated value.
         GuestOwnerProxyOptions startup = null!;
         builder.Services.AddSerilog(
-            (services, logger) => LoggingSetup.Configure(logger, builder.Configuration, startup, services),
+            (services, logger) => LoggingSetup.Configure(logger, startup, services),
             preserveStaticLogger: true);
         builder.WebHost.ConfigureKestrel(kestrel => KestrelEndpoints.Configure(kestrel, startup));
 
@@ -135,7 +135,7 @@ public static class ServerHost
             // Largest legitimate request: a full SEV chain (PDH ‖ PEK ‖ OCA ‖ CEK ‖ ASK ‖ ARK) of about 11.5 KiB.
             grpc.MaxReceiveMessageSize = MalformedRequestGuard.MaxMessageSize;
         });
-        builder.Services.AddGrpcReflection();
+        ReflectionServices.Add(builder.Services);
         HealthServices.Add(builder.Services);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -191,7 +191,7 @@ public static class ServerHost
         app.MapGrpcService<SetupService>();
         app.MapGrpcService<KeyBroker.KeyBrokerService>();
         app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        ReflectionServices.Map(app);
 
         // Validate everything now: a broken file stops the start instead of failing at request time.
         app.Services.GetRequiredService<BrokerConfigurationStore>().Initialize();
