@@ -41,6 +41,9 @@ apt_install() {
 
 command -v rpmbuild >/dev/null || apt_install rpm || fail "cannot install rpmbuild (Debian package rpm)"
 command -v dpkg-deb >/dev/null || fail "dpkg-deb not found (not a Debian machine?)"
+# Native AOT links with clang against zlib (the ILCompiler package itself comes from NuGet with the restore).
+command -v clang >/dev/null || apt_install clang || fail "cannot install clang (Native AOT links with it)"
+dpkg -s zlib1g-dev >/dev/null 2>&1 || apt_install zlib1g-dev || fail "cannot install zlib1g-dev (Native AOT links libz)"
 
 echo "== build"
 packaging/build-packages.sh "$out" || fail "packaging/build-packages.sh failed"
