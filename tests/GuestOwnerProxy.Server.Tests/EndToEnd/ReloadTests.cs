@@ -19,9 +19,11 @@ public sealed class ReloadTests
         using var before = await SimulatedLaunch.StartAsync(server.Client, TestPlatforms.Sev, [server.Setup.OvmfBytes]);
 
         File.WriteAllText(keysets, "{ \"KEYSET-1\": { \"allowed_keys\": [\"key_id1\"], \n  oops } }");
-        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        // WriteAllText is not atomic: a poll may first see the file half written (rejected with another position), so
+        // wait for the rejection of the whole edit.
+        await Eventually.WaitFor(() => server.Logs.RenderedLines().Any(l => l.Contains("line 2, column 3", StringComparison.Ordinal)));
+        Assert.True(server.ConfigurationStore.RejectedReloads >= 1);
         Assert.True(server.Logs.Contains("Configuration change rejected", Serilog.Events.LogEventLevel.Error));
-        Assert.Contains(server.Logs.RenderedLines(), l => l.Contains("line 2, column 3", StringComparison.Ordinal));
         Assert.Equal(1, server.ConfigurationStore.Current.Version);
 
         // The old rules still serve, for sessions issued before and after the broken edit.
