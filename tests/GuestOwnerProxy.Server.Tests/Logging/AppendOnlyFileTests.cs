@@ -63,6 +63,19 @@ public sealed class AppendOnlyFileTests : IDisposable
     }
 
     [Fact]
+    public void Concurrent_records_that_wait_for_the_disk_share_flushes_and_all_arrive()
+    {
+        var path = Path.Combine(_dir, "audit.jsonl");
+        using (var file = new AppendOnlyFile(path, FileSyncPolicy.EveryRecord))
+        {
+            Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => file.Append(Line(i), waitForDisk: i % 3 != 0));
+        }
+        var lines = Lines(path);
+        Assert.Equal(400, lines.Length);
+        Assert.Equal(Enumerable.Range(0, 400).Select(i => Encoding.ASCII.GetString(Line(i)).TrimEnd('\n')).Order(), lines.Order());
+    }
+
+    [Fact]
     public void FileMode_Append_is_what_leaves_the_hole()
     {
         // The reason for the class: .NET's append mode writes at its own offset, so after a truncation the next

@@ -36,7 +36,10 @@ public sealed class AppendOnlyFile : IDisposable
     private readonly FileSyncPolicy _sync;
     private readonly AutoResetEvent _flushWanted = new(false);
     private Thread? _flusher;
-    private bool _flushPending;
+    private readonly object _flushGate = new(); // a Monitor (Wait/PulseAll), not a Lock
+    private long _written;
+    private long _flushed;
+    private bool _flushing;
     private bool _backgroundFlushFailed;
     private int _fd = -1;
     private FileIdentity _identity;
@@ -57,17 +60,18 @@ public sealed class AppendOnlyFile : IDisposable
     /// Appends one record with one write call. <paramref name="record"/> is the whole line, newline included.
     /// </summary>
     /// <exception cref="IOException">nothing of the record is in the file (or, when syncing failed, it may not be durable).</exception>
-    /// <param name="waitForDisk">With <see cref="FileSyncPolicy.EveryRecord"/>: flush before returning (true), or leave
-    /// the flush to the background flusher, started at once and not waited for (false).</param>
+    /// <param name="waitForDisk">With <see cref="FileSyncPolicy.EveryRecord"/>: return once the record is on disk (true),
+    /// or leave the flush to the background flusher, started at once and not waited for (false).</param>
     public void Append(ReadOnlySpan<byte> record, bool waitForDisk = true)
     {
         if (record.IsEmpty)
             return;
+        long sequence;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
             // A background flush that failed is retried by this append, which then waits for the disk: its own
-            // fdatasync covers the earlier records, and if it fails too the caller hears of it (and counts it).
+            // flush covers the earlier records, and if it fails too the caller hears of it (and counts it).
             if (_backgroundFlushFailed)
             {
                 _backgroundFlushFailed = false;
@@ -88,27 +92,83 @@ public sealed class AppendOnlyFile : IDisposable
                     throw Failure("write", errno);
                 if (written < record.Length)
                     throw new IOException($"'{Path}': short write ({written} of {record.Length} bytes, the file system is probably full); {RollBack(written)}");
-                if (_sync == FileSyncPolicy.EveryRecord)
-                {
-                    if (waitForDisk)
-                    {
-                        // Also covers the records still waiting for the flusher: one flush syncs the whole file.
-                        _flushPending = false;
-                        if (Libc.fdatasync(_fd) < 0)
-                            throw Failure("fdatasync (the record is written but may not be on disk)", Marshal.GetLastPInvokeError());
-                    }
-                    else
-                    {
-                        _flushPending = true;
-                        StartFlusher();
-                        _flushWanted.Set();
-                    }
-                }
+                sequence = ++_written;
             }
             finally
             {
                 if (locked)
                     Libc.flock(_fd, Libc.LOCK_UN);
+            }
+            if (_sync == FileSyncPolicy.EveryRecord && !waitForDisk)
+            {
+                StartFlusher();
+                _flushWanted.Set();
+            }
+        }
+        if (_sync == FileSyncPolicy.EveryRecord && waitForDisk)
+            WaitUntilOnDisk(sequence);
+    }
+
+    /// <summary>
+    /// Group commit: returns once every record up to <paramref name="sequence"/> is on disk. One caller at a time runs
+    /// fdatasync, outside the write lock (appends go on meanwhile), for everything written when it started; the others
+    /// wait for it and return when it covered them, so concurrent records share a flush instead of queueing one each.
+    /// </summary>
+    /// <exception cref="IOException">the flush this caller ran failed (a waiter whose flusher failed runs its own).</exception>
+    private void WaitUntilOnDisk(long sequence)
+    {
+        while (true)
+        {
+            lock (_flushGate)
+            {
+                while (_flushed < sequence && _flushing)
+                    Monitor.Wait(_flushGate);
+                if (_flushed >= sequence)
+                    return;
+                _flushing = true;
+            }
+            long target = 0;
+            bool done = false;
+            try
+            {
+                int fd, errno = 0;
+                lock (_lock)
+                {
+                    target = _written;
+                    if (_fd < 0)
+                    {
+                        // Disposed meanwhile: closing flushed everything written.
+                        done = true;
+                        continue;
+                    }
+                    // A duplicate, so a rotation may close the original meanwhile: this flush stays on the file those
+                    // records went to (and CloseCurrent flushes the old file anyway).
+                    fd = Libc.dup(_fd);
+                    if (fd < 0)
+                        errno = Marshal.GetLastPInvokeError();
+                }
+                if (fd < 0)
+                    throw Failure("dup (before fdatasync)", errno);
+                try
+                {
+                    if (Libc.fdatasync(fd) < 0)
+                        throw Failure("fdatasync (the record is written but may not be on disk)", Marshal.GetLastPInvokeError());
+                }
+                finally
+                {
+                    Libc.close(fd);
+                }
+                done = true;
+            }
+            finally
+            {
+                lock (_flushGate)
+                {
+                    _flushing = false;
+                    if (done && target > _flushed)
+                        _flushed = target;
+                    Monitor.PulseAll(_flushGate);
+                }
             }
         }
     }
@@ -155,15 +215,12 @@ public sealed class AppendOnlyFile : IDisposable
         _flushWanted.Set();
     }
 
-    /// <summary>Closes the open descriptor (under the lock), first flushing what the flusher has not reached yet: after
-    /// a rotation it would flush the new file, and these records are in the old one.</summary>
+    /// <summary>Closes the open descriptor (under the lock), first flushing it when records may still be waiting for
+    /// the disk: after a rotation the flushes go to the new file, and these records are in the old one.</summary>
     private void CloseCurrent()
     {
-        if (_flushPending)
-        {
-            _flushPending = false;
+        if (_sync == FileSyncPolicy.EveryRecord)
             Libc.fdatasync(_fd);
-        }
         Libc.close(_fd);
     }
 
@@ -175,35 +232,29 @@ public sealed class AppendOnlyFile : IDisposable
         _flusher.Start();
     }
 
-    /// <summary>Flushes whatever was appended without waiting for the disk; one flush per batch. The descriptor is
-    /// duplicated under the lock and flushed outside it, so appends go on meanwhile, and a reopen (rotation) that
-    /// closes the old descriptor still leaves this flush on the file those records went to.</summary>
+    /// <summary>Flushes what was appended without waiting for the disk, through the same group commit as the waiting
+    /// appends (one flush for a batch). A failure is left for the next append to retry and report.</summary>
     private void FlushLoop()
     {
         while (true)
         {
             _flushWanted.WaitOne();
-            int fd;
+            long sequence;
             lock (_lock)
             {
                 if (_fd < 0)
                     return;
-                if (!_flushPending)
-                    continue;
-                _flushPending = false;
-                fd = Libc.dup(_fd);
-                if (fd < 0)
-                {
-                    _backgroundFlushFailed = true;
-                    continue;
-                }
+                sequence = _written;
             }
-            if (Libc.fdatasync(fd) < 0)
+            try
+            {
+                WaitUntilOnDisk(sequence);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
                 lock (_lock)
-                    _backgroundFlushFailed = true;
+                    _backgroundFlushFailed = _fd >= 0;
             }
-            Libc.close(fd);
         }
     }
 
