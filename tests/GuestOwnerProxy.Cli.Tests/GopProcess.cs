@@ -31,12 +31,19 @@ public static class Gop
     private static GopResult RunWith(string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, string[] args)
     {
         using var process = Start(workingDirectory, environment, args);
+        return Collect(process, $"gop {string.Join(" ", args)}", TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>Waits for a started process (output redirected) and returns its exit code and output; past
+    /// <paramref name="limit"/> it is killed with its children and the wait is a <see cref="TimeoutException"/>.</summary>
+    public static GopResult Collect(Process process, string what, TimeSpan limit)
+    {
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
+        if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"gop {string.Join(" ", args)} did not finish in 120 s");
+            throw new TimeoutException($"{what} did not finish in {limit.TotalSeconds:0} s");
         }
         return new GopResult(process.ExitCode, stdout.Result, stderr.Result);
     }

@@ -38,14 +38,7 @@ public sealed class SeparateServerTests : IDisposable
             info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
         using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(180)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the load test {string.Join(" ", args)} did not finish in 180 s");
-        }
-        return new GopResult(process.ExitCode, stdout.Result, stderr.Result);
+        return Gop.Collect(process, $"the load test {string.Join(" ", args)}", TimeSpan.FromSeconds(180));
     }
 
     /// <summary>--prepare-server, then gop serve in Production with exactly those settings (and its defaults otherwise).</summary>
