@@ -4,6 +4,8 @@ using GuestOwnerProxy.Server.Sessions.Redis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Serilog.Events;
 
 namespace GuestOwnerProxy.LoadTest;
 
@@ -44,7 +46,6 @@ public sealed class InProcessServer : IAsyncDisposable
             {
                 ["GuestOwnerProxy:Urls:0"] = "http://127.0.0.1:0",
                 ["GuestOwnerProxy:Metrics:Port"] = "0",
-                ["Serilog:MinimumLevel:Default"] = options.ServerLogLevel,
             };
             if (options.Store == "redis")
             {
@@ -57,8 +58,14 @@ public sealed class InProcessServer : IAsyncDisposable
             }
 
             // The environment is explicit: a developer's ASPNETCORE_ENVIRONMENT=Development would trust more.
-            var app = ServerHost.Build(["--environment", "Production"],
-                builder => builder.Configuration.AddInMemoryCollection(settings));
+            // The server's log level: a Serilog section is refused (logging is configured in code), but the logger
+            // follows a LoggingLevelSwitch registered in DI (Serilog's ReadFrom.Services).
+            var level = new LoggingLevelSwitch(Enum.Parse<LogEventLevel>(options.ServerLogLevel));
+            var app = ServerHost.Build(["--environment", "Production"], builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+                builder.Services.AddSingleton(level);
+            });
             await app.StartAsync();
             string address = app.Urls.Single();
             return new InProcessServer(app, dir, address, setup.Expectation, setup.RootFingerprints);

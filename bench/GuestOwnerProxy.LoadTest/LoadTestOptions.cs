@@ -11,7 +11,7 @@ namespace GuestOwnerProxy.LoadTest;
 public enum ChannelMode { Worker, Shared, Rpc }
 
 /// <summary>What each operation is: a whole kata launch, or a request the target refuses cheaply without a session.</summary>
-public enum LoadMode { Launch, Refused }
+public enum LoadMode { Launch, Refused, Store }
 
 /// <summary>Which cheap refusal <see cref="LoadMode.Refused"/> asks for (<see cref="Refusal"/> has the requests).</summary>
 public enum RefusalKind { Keyset, Connection }
@@ -61,7 +61,7 @@ public sealed class LoadTestOptions
     public string? Redis { get; private set; }
 
     public const string Usage = """
-        usage: GuestOwnerProxy.LoadTest [--mode launch|refused [--deny keyset|connection]]
+        usage: GuestOwnerProxy.LoadTest [--mode launch|refused|store [--deny keyset|connection]]
                                         [--concurrency N] [--launches M] [--platform csv|sev|both] [--duration SECONDS]
                                         [--warmup N] [--pool N] [--channel worker|shared|rpc]
                                         [--target HOST:PORT [--server-pid PID] [--ovmf FILE] [--keyset ID] [--keys keys.json]]
@@ -77,7 +77,10 @@ public sealed class LoadTestOptions
         one) and uses nothing of it beyond that protocol; --server-pid then counts that process's CPU and memory.
 
           --mode M            launch (default: the whole kata sequence) or refused: GetLaunchSecret requests the
-                              target refuses cheaply and without a session, each checked for its refusal
+                              target refuses cheaply and without a session, each checked for its refusal; or
+                              store: the in-process server's session store alone, one launch at a time (add,
+                              take, release; no gRPC, no crypto), with --store redis beside three bare PINGs
+                              through the store's connection, the reference, in the same run
           --deny R            with --mode refused: keyset (default: an unknown KeysetId -> KEYSET INVALID, the
                               first check of the original server) or connection (a known --keyset, policy 0,
                               the platform's firmware version, an unknown ConnectionId -> CONNECTION ID INVALID)
@@ -194,7 +197,8 @@ public sealed class LoadTestOptions
             {
                 "launch" => LoadMode.Launch,
                 "refused" => LoadMode.Refused,
-                var other => throw new ArgumentException($"--mode: '{other}' is not launch or refused"),
+                "store" => LoadMode.Store,
+                var other => throw new ArgumentException($"--mode: '{other}' is not launch, refused or store"),
             };
         if (parsed.GetValue(s.Deny) is { } deny)
         {
@@ -250,6 +254,8 @@ public sealed class LoadTestOptions
                 throw new ArgumentException("--store applies to the in-process server; a --target chooses its own store");
         }
 
+        if (o.Mode == LoadMode.Store && o.Target is not null)
+            throw new ArgumentException("--mode store measures the in-process server's session store; it takes no --target");
         if (o.Target is not null && o.OvmfFile is null && o.Mode == LoadMode.Launch && o.PrepareServer is null)
             throw new ArgumentException("--target needs --ovmf for launches: the image the server's keyset allows");
         if (o.Target is null && o.KeysFile is not null)

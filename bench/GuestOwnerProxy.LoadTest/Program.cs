@@ -71,6 +71,8 @@ try
                 throw new InvalidOperationException($"the development {kind} root {fingerprint} is not in config/dev (regenerate it, see config/README.md)");
         }
         Console.WriteLine($"server:    in process, {address} (Production environment, development roots trusted, log level {options.ServerLogLevel}); sessions in {options.Store}{(options.Redis is null ? "" : " at " + options.Redis)}");
+        if (options.Mode == LoadMode.Store)
+            return await StoreProbe.RunAsync(server, options);
     }
     else
     {
