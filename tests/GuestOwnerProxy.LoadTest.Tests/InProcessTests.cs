@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
 using System.Text.Json;
 
 namespace GuestOwnerProxy.LoadTest.Tests;
@@ -17,26 +14,7 @@ public sealed class InProcessTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static readonly string LoadTestDll = typeof(InProcessTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .First(a => a.Key == "LoadTestDll").Value!;
-
-    private static GopResult RunLoadTest(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(LoadTestDll);
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(info)!;
-        return Gop.Collect(process, $"the load test {string.Join(" ", args)}", TimeSpan.FromSeconds(180));
-    }
+    private static GopResult RunLoadTest(params string[] args) => LoadTestProcess.Run(args);
 
     /// <summary>CI's redis-server (.ci/run exports it); null when there is none and Redis is not required.</summary>
     private static string? Redis()

@@ -51,7 +51,8 @@ public sealed class LoadTestOptionsTests : IDisposable
     [Fact]
     public void Mode_and_deny_take_their_names_only()
     {
-        Assert.StartsWith("--mode: 'refuse' is not launch or refused", Refusal("--mode", "refuse"));
+        Assert.StartsWith("--mode: 'refuse' is not launch, refused or store", Refusal("--mode", "refuse"));
+        Assert.Equal(LoadMode.Store, LoadTestOptions.Parse(["--mode", "store"]).Mode);
         Assert.StartsWith("--deny: 'policy' is not keyset or connection", Refusal("--mode", "refused", "--deny", "policy"));
         Assert.StartsWith("--deny only applies with --mode refused", Refusal("--deny", "keyset"));
         Assert.Equal(RefusalKind.Connection, LoadTestOptions.Parse(["--mode", "refused", "--deny", "connection"]).Deny);

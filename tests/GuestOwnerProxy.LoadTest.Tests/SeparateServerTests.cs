@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
 using System.Text.Json;
 
 namespace GuestOwnerProxy.LoadTest.Tests;
@@ -17,29 +14,9 @@ public sealed class SeparateServerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static readonly string LoadTestDll = typeof(SeparateServerTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .First(a => a.Key == "LoadTestDll").Value!;
+    private static GopResult RunLoadTest(params string[] args) => LoadTestProcess.Run(args);
 
-    private static string RepoRoot => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(LoadTestDll)!, "../../../../.."));
-
-    private static GopResult RunLoadTest(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = RepoRoot,
-        };
-        info.ArgumentList.Add(LoadTestDll);
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(info)!;
-        return Gop.Collect(process, $"the load test {string.Join(" ", args)}", TimeSpan.FromSeconds(180));
-    }
+    private static string RepoRoot => LoadTestProcess.RepoRoot;
 
     /// <summary>--prepare-server, then gop serve in Production with exactly those settings (and its defaults otherwise).</summary>
     private GopServer StartServer()
