@@ -151,14 +151,9 @@ stop_server() {
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-# A free loopback port for the metrics listener (on by default in production; port 0 would switch it off).
-free_port() {
-  local p
-  for p in $(seq "$1" $(( $1 + 200 ))); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  die "no free port from $1"
-}
+# A free loopback port for the metrics listener (on by default in production; port 0 would switch it off): free_port.
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ours_target=""
 if (( ours )); then

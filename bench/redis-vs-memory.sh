@@ -46,13 +46,8 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  local p
-  for p in $(seq "$1" $(( $1 + 200 ))); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  die "no free port from $1"
-}
+# shellcheck source=bench/common.sh
+source "$repo/bench/common.sh"
 
 if [[ -z "$redis" ]]; then
   command -v redis-server >/dev/null || die "redis-server is not installed (apt-get install redis-server), or pass --redis"
@@ -112,7 +107,7 @@ status=0
 cpu_after=$(redis_cpu)
 commandstats >"$out/commandstats.after"
 # Launches the Redis-backed server served: every run against it, its warm-up launches included.
-launches=$(cat "$out"/compare/runs/*redis-launch-*.json "$out"/compare/warmup/*redis-launch-*.json 2>/dev/null \
+launches=$( { cat "$out"/compare/runs/*redis-launch-*.json "$out"/compare/warmup/*redis-launch-*.json 2>/dev/null || true; } \
   | jq -s '[.[] | (.options.warmup // 0) + (.result.succeeded // 0) + (.result.failed // 0)] | add // 0')
 python3 - "$out" "$launches" "$cpu_before" "$cpu_after" "$ticks" "${bare:-}" <<'PY'
 import json, sys

@@ -51,7 +51,12 @@ public static class Gop
     /// <summary>Starts gop without waiting (for the server).</summary>
     public static Process Start(string? workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
-    private static Process Start(string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, string[] args)
+    private static Process Start(string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, string[] args) =>
+        StartAssembly(Dll, workingDirectory, environment, args);
+
+    /// <summary>Starts a built .NET program (<c>dotnet DLL args</c>) with its output redirected; gop, or another tool of
+    /// the repository's (the load test).</summary>
+    public static Process StartAssembly(string dll, string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -62,7 +67,7 @@ public static class Gop
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        info.ArgumentList.Add(Dll);
+        info.ArgumentList.Add(dll);
         foreach (var a in args)
             info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";

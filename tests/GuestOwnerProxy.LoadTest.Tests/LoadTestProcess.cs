@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Reflection;
-using System.Text;
 
 namespace GuestOwnerProxy.LoadTest.Tests;
 
@@ -15,20 +13,7 @@ internal static class LoadTestProcess
     /// <summary>Runs it to its end (at most 3 minutes) and collects its exit code and output.</summary>
     public static GopResult Run(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = RepoRoot,
-        };
-        info.ArgumentList.Add(Dll);
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(info)!;
+        using var process = Gop.StartAssembly(Dll, RepoRoot, null, args);
         return Gop.Collect(process, $"the load test {string.Join(" ", args)}", TimeSpan.FromSeconds(180));
     }
 }
