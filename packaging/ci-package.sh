@@ -2,8 +2,9 @@
 # CI's package step (.ci/run counts it as one test): build the .deb and the RPM (packaging/build-packages.sh: one
 # Native AOT publish for both), list their contents and sizes, install the .deb on this machine (as root, with
 # apt-get so its dependencies come along), run the installed `gop --version` and `gop check-config -c
-# /etc/gop/keysets.json -k /etc/gop/keys.json`, run the installed native gop end to end (packaging/native-e2e.sh:
-# serve, health, client GetBundle, simulated SEV and CSV launches, metrics, audit), check
+# /etc/gop/keysets.json -k /etc/gop/keys.json`, run the installed native gop end to end (packaging/native-e2e.sh, under
+# the kernel's W^X lock: serve, health, client GetBundle, simulated SEV, CSV and SEV-ES launches, SIGHUP, metrics, audit,
+# sessions in Redis), check
 # the systemd unit with `systemd-analyze verify` and report `systemd-analyze security` (installing Debian's systemd
 # first if its tools are missing), then purge the package again. Any failure: `package: FAILED: reason`, exit 1.
 # Needs root for the install; the rpm tools are installed from Debian (package rpm) when missing.
