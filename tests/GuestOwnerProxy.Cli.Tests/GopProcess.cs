@@ -45,6 +45,9 @@ public static class Gop
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{what} did not finish in {limit.TotalSeconds:0} s");
         }
+        // A child that outlived the process (a background job) would hold the pipes open: bounded too.
+        if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(30)))
+            throw new TimeoutException($"{what} exited, but something it started still holds its output open after 30 s");
         return new GopResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
