@@ -34,6 +34,32 @@ public sealed class CommandLineTests : IDisposable
         Assert.DoesNotContain("listening", r.Stdout + r.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    [InlineData("sealing-key", "new", "--force")]
+    [InlineData("health", "--bogus")]
+    [InlineData("health", "-x")]
+    [InlineData("cert", "show", "--jsn")]
+    [InlineData("vmsa", "show", "--jsno")]
+    public void A_mistyped_option_in_an_argument_slot_is_an_unknown_option_not_a_value(params string[] args)
+    {
+        // Without the check these wrote a key file named "--force", asked the server for a health service "--bogus"
+        // (exit 1, read by a probe as "unhealthy") or looked for a file named "--jsn".
+        var r = Run(args);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains($"unknown option '{args[^1]}'", r.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(_emptyDirectory));
+        if (args[^1] == "--jsn")
+            Assert.Contains("did you mean '--json'", r.Stderr);
+    }
+
+    [Fact]
+    public void After_a_double_dash_an_argument_may_start_with_a_dash()
+    {
+        var r = Run("sealing-key", "new", "--", "-odd.key");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(File.Exists(Path.Combine(_emptyDirectory, "-odd.key")));
+    }
+
     [Fact]
     public void Server_settings_are_not_unknown_options()
     {

@@ -210,7 +210,14 @@ public sealed class GopCommandLine
         var command = parsed.CommandResult.Command;
         var unmatched = IsServer(command) ? PythonFlags.NotSettings(parsed.UnmatchedTokens).ToList() : parsed.UnmatchedTokens;
         if (unmatched.Count == 0)
-            return null;
+        {
+            // A single-value argument swallows a mistyped option ('gop health --bogus' asked the server for a service
+            // "--bogus"; 'gop sealing-key new --force' wrote a key file named "--force"): a token that looks like an
+            // option and came before '--' is an unknown option there, not a value ('gop sealing-key new -- -x' is one).
+            if (OptionLikeArgument(parsed) is not { } optionLike)
+                return null;
+            unmatched = [optionLike];
+        }
         string token = unmatched[0];
         string prefix = Prefix(command);
         string see = Path(command) is { Length: > 0 } path ? $"see 'gop help {path}'" : "see 'gop help'";
@@ -225,6 +232,29 @@ public sealed class GopCommandLine
         if (subcommands.Count > 0)
             return $"{prefix}: unknown subcommand '{token}' (one of: {string.Join(", ", subcommands)}){Suggestions.DidYouMean(token, subcommands)}";
         return $"{prefix}: unexpected argument '{token}' ({see})";
+    }
+
+    /// <summary>
+    /// A single-value argument's token that starts with '-' (not a negative number) and precedes any '--'. Arguments
+    /// of many values take '--Section:Key=value' settings (check-config's SETTING), which their command checks by name.
+    /// </summary>
+    private static string? OptionLikeArgument(ParseResult parsed)
+    {
+        var tokens = parsed.Tokens;
+        int end = tokens.Count;
+        for (int i = 0; i < tokens.Count; i++)
+            if (tokens[i].Type == TokenType.DoubleDash) { end = i; break; }
+        foreach (var argument in parsed.CommandResult.Children.OfType<ArgumentResult>().Where(a => a.Argument.Arity.MaximumNumberOfValues == 1))
+            foreach (var token in argument.Tokens)
+            {
+                string value = token.Value;
+                if (value.Length < 2 || value[0] != '-' || double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+                    continue;
+                for (int i = 0; i < end; i++)
+                    if (ReferenceEquals(tokens[i], token))
+                        return value;
+            }
+        return null;
     }
 
     /// <summary>

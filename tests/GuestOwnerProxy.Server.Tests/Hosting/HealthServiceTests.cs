@@ -52,4 +52,24 @@ public sealed class HealthServiceTests
         Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "gop.config" })).Status);
     }
 
+    [Fact]
+    public async Task Probes_during_a_rejected_edit_add_no_log_lines()
+    {
+        // A Docker HEALTHCHECK or a Kubernetes probe asks every few seconds: the rejection is logged once, by the reload,
+        // not again by ASP.NET's health-check service on every probe.
+        await using var server = await ProxyServer.StartAsync();
+        var health = new Health.HealthClient(server.Channel);
+        File.WriteAllText(server.Setup.Directory.File("keysets.json"), "{ \"KEYSET-1\": { oops } }");
+        await Eventually.WaitFor(() => server.ConfigurationStore.RejectedReloads >= 1);
+        int before = server.Logs.Events.Count;
+
+        for (int probe = 0; probe < 5; probe++)
+            foreach (var service in BrokerServices.Append("gop.config"))
+                await health.CheckAsync(new HealthCheckRequest { Service = service });
+
+        var added = server.Logs.RenderedLines().Skip(before).ToList();
+        Assert.DoesNotContain(added, line => line.Contains("Health check", StringComparison.OrdinalIgnoreCase));
+        Assert.True(added.Count <= 1, string.Join("\n", added)); // at most a reload poll's own line, never one per probe
+    }
+
 }
