@@ -211,7 +211,8 @@ public static class ServerHost
             log.LogInformation("Metrics: {MetricsUrl}{MetricsPath} (Prometheus, HTTP/1.1)", metricsUrl, MetricsEndpoint.Path);
         else
             log.LogInformation("Metrics: disabled (GuestOwnerProxy:Metrics:Port is 0)");
-        log.LogInformation("Guest owner proxy ({Environment}) listening on {Urls}; sessions: TTL {Ttl} (idle {IdleTtl}), max {MaxSessions} / {MaxMemory} MiB / {MaxPerClient} per client, {MaxAttempts} measurement attempts; rate limit {Permits}/s per client (burst {Burst})",
+        // Before Kestrel binds: "Now listening on" follows once it has, or one stderr line says why it could not (port in use).
+        log.LogInformation("Guest owner proxy ({Environment}) starting on {Urls}; sessions: TTL {Ttl} (idle {IdleTtl}), max {MaxSessions} / {MaxMemory} MiB / {MaxPerClient} per client, {MaxAttempts} measurement attempts; rate limit {Permits}/s per client (burst {Burst})",
             builder.Environment.EnvironmentName, string.Join(", ", KestrelEndpoints.UrlsOf(settings)),
             settings.Sessions.Ttl, settings.Sessions.IdleTtl, settings.Sessions.MaxSessions, settings.Sessions.MaxMemoryMiB,
             settings.Sessions.MaxPerClient, settings.Sessions.MaxMeasurementAttempts, settings.RateLimit.PermitsPerSecond, settings.RateLimit.Burst);
