@@ -54,14 +54,20 @@ public static class Gop
     /// <summary>Starts gop without waiting (for the server).</summary>
     public static Process Start(string? workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
+    /// <summary>Starts gop through <paramref name="launcher"/> (e.g. <c>nohup</c>), without waiting.</summary>
+    public static Process StartUnder(string launcher, string? workingDirectory, params string[] args) =>
+        StartAssembly(Dll, workingDirectory, null, args, launcher);
+
     private static Process Start(string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, string[] args) =>
         StartAssembly(Dll, workingDirectory, environment, args);
 
     /// <summary>Starts a built .NET program (<c>dotnet DLL args</c>) with its output redirected; gop, or another tool of
     /// the repository's (the load test).</summary>
-    public static Process StartAssembly(string dll, string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, IEnumerable<string> args)
+    /// <param name="launcher">A program that runs dotnet in its turn (<c>nohup</c>: the process starts with SIGHUP ignored).</param>
+    public static Process StartAssembly(string dll, string? workingDirectory, IReadOnlyDictionary<string, string?>? environment, IEnumerable<string> args,
+        string? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -70,6 +76,8 @@ public static class Gop
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        if (launcher is not null)
+            info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(dll);
         foreach (var a in args)
             info.ArgumentList.Add(a);

@@ -47,9 +47,15 @@ public sealed partial class GopServer : IDisposable
         { IsBackground = true, Name = "gop server output" }.Start();
 
     /// <param name="args">The server's arguments; <c>-p 0</c> is added in front.</param>
-    public static GopServer Start(string workingDirectory, params string[] args)
+    public static GopServer Start(string workingDirectory, params string[] args) =>
+        Listening(new GopServer(Gop.Start(workingDirectory, ["-p", "0", .. args])));
+
+    /// <summary>As <see cref="Start"/>, through <paramref name="launcher"/> (<c>nohup</c>: the server inherits SIGHUP ignored).</summary>
+    public static GopServer StartUnder(string launcher, string workingDirectory, params string[] args) =>
+        Listening(new GopServer(Gop.StartUnder(launcher, workingDirectory, ["-p", "0", .. args])));
+
+    private static GopServer Listening(GopServer server)
     {
-        var server = new GopServer(Gop.Start(workingDirectory, ["-p", "0", .. args]));
         try
         {
             server.WaitUntilListening(TimeSpan.FromSeconds(60));

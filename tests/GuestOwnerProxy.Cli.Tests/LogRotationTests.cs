@@ -21,9 +21,15 @@ public sealed class LogRotationTests : IDisposable
     private string LogFile => _dir.File("gop.log");
 
     /// <summary>The shipped keysets in Production; audit and -l file in the temp folder.</summary>
-    private GopServer Start(string audit, params string[] settings) =>
-        GopServer.Start(QuickStartTests.RepoRoot, ["--environment", "Production", "--GuestOwnerProxy:ListenAddress=127.0.0.1",
-            $"--GuestOwnerProxy:AuditLog={audit}", .. settings]);
+    private GopServer Start(string audit, params string[] settings) => StartUnder(null, audit, settings);
+
+    /// <param name="launcher"><c>nohup</c> starts the server with SIGHUP ignored, as a shell's nohup or a parent that
+    /// ignores it leaves it (the disposition is inherited).</param>
+    private GopServer StartUnder(string? launcher, string audit, params string[] settings)
+    {
+        string[] args = ["--environment", "Production", "--GuestOwnerProxy:ListenAddress=127.0.0.1", $"--GuestOwnerProxy:AuditLog={audit}", .. settings];
+        return launcher is null ? GopServer.Start(QuickStartTests.RepoRoot, args) : GopServer.StartUnder(launcher, QuickStartTests.RepoRoot, args);
+    }
 
     /// <summary>
     /// <paramref name="count"/> secret requests whose body is not a SecretRequest: each is refused (INVALID_ARGUMENT)
@@ -92,10 +98,14 @@ public sealed class LogRotationTests : IDisposable
         Records(LogFile);
     }
 
-    [Fact]
-    public async Task Rename_then_HUP_loses_no_record_and_the_server_keeps_running()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Rename_then_HUP_loses_no_record_and_the_server_keeps_running(bool startedWithHangupIgnored)
     {
-        using var server = Start(Audit, "-l", LogFile, "--GuestOwnerProxy:ReloadInterval=00:00:00");
+        using var server = StartUnder(startedWithHangupIgnored ? "nohup" : null, Audit, "-l", LogFile, "--GuestOwnerProxy:ReloadInterval=00:00:00");
+        if (startedWithHangupIgnored)
+            server.WaitForLog("SIGHUP was ignored by this process's parent");
         await SendAuditedRequests(server.Port, 12);
         // logrotate's default (create): rename; records keep going to the renamed file until the signal.
         File.Move(Audit, Audit + ".1");

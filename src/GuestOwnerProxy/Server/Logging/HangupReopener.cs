@@ -8,17 +8,32 @@ namespace GuestOwnerProxy.Server.Logging;
 /// SIGHUP reopens every log file, as logrotate's <c>postrotate kill -HUP</c> (and systemd's <c>ExecReload</c>)
 /// expect of a daemon; without a handler .NET ends the process (exit 129). Nothing else is reloaded on SIGHUP:
 /// the configuration files are polled anyway.
+/// A server started with SIGHUP ignored (under <c>nohup</c>, or by a parent that ignores it: the disposition is
+/// inherited) would otherwise never see the signal, because .NET installs no handler over an inherited SIG_IGN. The
+/// disposition is set back to the default first: a hangup then reopens the logs instead of being lost, and still never
+/// ends the process.
 /// </summary>
 public sealed class HangupReopener(LogFiles files, ILogger<HangupReopener> logger) : IHostedService, IDisposable
 {
+    private const int Sighup = 1; // the same number on every Linux architecture
+    private static readonly nint SigDfl = 0, SigIgn = 1;
     private PosixSignalRegistration? _registration;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!OperatingSystem.IsWindows())
-            _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnHangup);
+        if (OperatingSystem.IsWindows())
+            return Task.CompletedTask;
+        // Between this call and the registration below (microseconds, once at start-up) a hangup would end the process;
+        // before it, the signal was lost anyway.
+        if (OperatingSystem.IsLinux() && Signal(Sighup, SigDfl) == SigIgn)
+            logger.LogInformation("SIGHUP was ignored by this process's parent (nohup?); it reopens the log files here");
+        _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnHangup);
         return Task.CompletedTask;
     }
+
+    // Blittable (int, pointer-sized handler), as AppendOnlyFile's libc calls: no marshalling, native-build safe.
+    [DllImport("libc", EntryPoint = "signal")]
+    private static extern nint Signal(int signal, nint handler);
 
     private void OnHangup(PosixSignalContext context)
     {
