@@ -123,8 +123,10 @@ done
 # Rotation as logrotate does it: rename, SIGHUP; the server stays up and writes a new file at the path.
 mv "$work/audit.jsonl" "$work/audit.jsonl.1"
 kill -HUP "$server_pid" || fail "kill -HUP"
-sleep 0.5
+# The signal's own line: the reload poll would recreate a renamed file too, so the new file alone proves nothing.
+for _ in $(seq 100); do grep -q 'SIGHUP: log files reopened' "$work/server.out" && break; sleep 0.1; done
 kill -0 "$server_pid" 2>/dev/null || fail "gop serve exited on SIGHUP"
+grep -q 'SIGHUP: log files reopened' "$work/server.out" || fail "gop serve did not log 'SIGHUP: log files reopened' within 10 s"
 out=$(timeout 60 "${wx[@]}" "$gop" simulate --server "127.0.0.1:$port" --platform sev --ovmf config/dev/demo/OVMF.fd 2>&1) \
   || { echo "$out"; fail "gop simulate after SIGHUP"; }
 [ -s "$work/audit.jsonl" ] || fail "no new audit file after rename and SIGHUP"
