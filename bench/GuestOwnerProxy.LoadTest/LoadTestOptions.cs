@@ -256,6 +256,8 @@ public sealed class LoadTestOptions
 
         if (o.Mode == LoadMode.Store && o.Target is not null)
             throw new ArgumentException("--mode store measures the in-process server's session store; it takes no --target");
+        if (o.Mode == LoadMode.Store && (o.Json || o.JsonOut is not null))
+            throw new ArgumentException("--mode store prints its figures only; --json and --json-out apply to launches and refusals");
         if (o.Target is not null && o.OvmfFile is null && o.Mode == LoadMode.Launch && o.PrepareServer is null)
             throw new ArgumentException("--target needs --ovmf for launches: the image the server's keyset allows");
         if (o.Target is null && o.KeysFile is not null)

@@ -48,7 +48,7 @@ internal static class StoreProbe
         if (redis is not null)
         {
             Print("3 bare PINGs (reference)", pings);
-            Console.WriteLine($"redis:     {redis.Operations} commands sent by the store in all (pings and warm-up included)");
+            Console.WriteLine($"redis:     {redis.Operations} round trips sent by the store in all (pings and warm-up included)");
         }
         int left = await store.CountAsync();
         Console.WriteLine($"sessions:  {left} left live");

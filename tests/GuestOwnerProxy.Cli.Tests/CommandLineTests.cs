@@ -32,6 +32,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains($"unknown option '{args[^1]}'", r.Stderr);
         Assert.DoesNotContain("listening", r.Stdout + r.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("starting on", r.Stdout + r.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

@@ -31,6 +31,7 @@ public sealed class HelpFlagTests : IDisposable
         Assert.Contains("-p, --port PORT", r.Stdout);
         Assert.Contains("-u, --unsafe", r.Stdout);
         Assert.DoesNotContain("listening", r.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("starting on", r.Stdout, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -31,13 +31,16 @@ public sealed class ReadmeReplicaExampleTests : IDisposable
         return block.Groups[1].Value;
     }
 
-    /// <summary>A loopback port P with P+1 and P+2 free too (the example numbers its replicas from a base).</summary>
-    private static int FreeBase()
+    /// <summary>
+    /// A loopback port P with P+1 and P+2 free too (the example numbers its replicas from a base), below Linux's
+    /// ephemeral range (32768 and up) so no outgoing connection takes it meanwhile, and apart from the bases in use.
+    /// </summary>
+    private static int FreeBase(params int[] taken)
     {
         for (int attempt = 0; attempt < 200; attempt++)
         {
-            int port = Random.Shared.Next(20000, 60000);
-            if (Enumerable.Range(port, 3).All(Free))
+            int port = Random.Shared.Next(10000, 32000);
+            if (taken.All(t => Math.Abs(t - port) > 3) && Enumerable.Range(port, 3).All(Free))
                 return port;
         }
         throw new InvalidOperationException("no three consecutive free loopback ports");
@@ -71,7 +74,15 @@ public sealed class ReadmeReplicaExampleTests : IDisposable
                      "9463 + replica", "Sessions:Store=redis", "until gop health", "simulate --server localhost:50051", "simulate --server localhost:50052" })
             Assert.Contains(part, example);
 
-        int grpc = FreeBase(), metrics = FreeBase(), redis = FreeBase();
+        int grpc = FreeBase();
+        int metrics = FreeBase(grpc);
+        int redis = FreeBase(grpc, metrics);
+        // Whole numbers only, in one pass: a replacement never meets another pattern.
+        var ports = new Dictionary<string, string>
+        {
+            ["50050"] = grpc.ToString(), ["50051"] = (grpc + 1).ToString(), ["50052"] = (grpc + 2).ToString(),
+            ["9463"] = metrics.ToString(), ["6379"] = redis.ToString(),
+        };
         string key = _dir.File("sealing-1.key");
         var script = new StringBuilder()
             .AppendLine("set -e")
@@ -85,18 +96,29 @@ public sealed class ReadmeReplicaExampleTests : IDisposable
                 continue; // the build under test is already there
             string replaced = line.StartsWith("gop() {", StringComparison.Ordinal)
                 ? $"gop() {{ dotnet '{Gop.Dll}' \"$@\"; }}"
-                : line.Replace("50050", grpc.ToString()).Replace("50051", (grpc + 1).ToString()).Replace("50052", (grpc + 2).ToString())
-                    .Replace("9463", metrics.ToString()).Replace("6379", redis.ToString())
+                : Regex.Replace(line, @"\b(50050|50051|50052|9463|6379)\b", m => ports[m.Value])
                     .Replace("redis-server ", $"'{RedisServer.Binary}' ").Replace("/tmp/gop-sealing-1.key", key);
             script.AppendLine(replaced);
         }
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = QuickStartTests.RepoRoot };
+        // A session of its own (setsid): whatever the block leaves behind is killed with its process group at the end.
+        var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = QuickStartTests.RepoRoot };
+        info.ArgumentList.Add("bash");
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(script.ToString());
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["GuestOwnerProxy__AuditLog"] = _dir.File("audit.jsonl");
         using var process = Process.Start(info)!;
-        var run = Gop.Collect(process, "the README's two-replica example", TimeSpan.FromSeconds(150));
+        GopResult run;
+        try
+        {
+            run = Gop.Collect(process, "the README's two-replica example", TimeSpan.FromSeconds(150));
+        }
+        finally
+        {
+            // The trap in the script stops the servers; this catches anything it missed (a timeout, a trap cut short).
+            using var kill = Process.Start("kill", ["-KILL", "--", $"-{process.Id}"]);
+            kill.WaitForExit();
+        }
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(2, Regex.Matches(run.Stdout, "guest has 1 key").Count);

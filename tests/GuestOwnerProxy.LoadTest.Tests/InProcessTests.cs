@@ -69,17 +69,20 @@ public sealed class InProcessTests : IDisposable
         {
             Assert.Contains("3 bare PINGs (reference)", run.Stdout);
             // Warm-up and 3 x 50 launches at 3 commands each, plus 3 PINGs per launch after each pass.
-            Assert.Contains($"redis:     {(5 + 3 * 50) * 3 + (5 + 3 * 50) * 3} commands sent by the store", run.Stdout);
+            Assert.Contains($"redis:     {(5 + 3 * 50) * 3 + (5 + 3 * 50) * 3} round trips sent by the store", run.Stdout);
         }
         else
             Assert.DoesNotContain("PINGs", run.Stdout);
     }
 
     [Fact]
-    public void The_store_probe_takes_no_target()
+    public void The_store_probe_takes_no_target_and_writes_no_json()
     {
         var run = RunLoadTest("--mode", "store", "--target", "127.0.0.1:1");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--mode store measures the in-process server's session store; it takes no --target", run.Stderr);
+        var json = RunLoadTest("--mode", "store", "--json");
+        Assert.Equal(2, json.ExitCode);
+        Assert.Contains("--mode store prints its figures only", json.Stderr);
     }
 }

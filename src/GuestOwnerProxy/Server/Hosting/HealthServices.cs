@@ -1,5 +1,6 @@
 using Grpc.AspNetCore.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GuestOwnerProxy.Server.Hosting;
 
@@ -31,7 +32,10 @@ public static class HealthServices
         (ConfigService, ConfigTag),
     ];
 
-    public static void Add(IServiceCollection services) =>
+    public static void Add(IServiceCollection services)
+    {
+        // Transitions are logged once, by the host's periodic publisher run; probes themselves log nothing.
+        services.AddSingleton<IHealthCheckPublisher, HealthTransitionLog>();
         services.AddGrpcHealthChecks(health =>
             {
                 health.Services.Clear();
@@ -41,4 +45,5 @@ public static class HealthServices
             .AddCheck<ConfigurationHealthCheck>("configuration", tags: [ServingTag])
             .AddCheck<SessionStoreHealthCheck>("sessions", tags: [ServingTag])
             .AddCheck<ConfigurationEditsHealthCheck>("configuration-edits", tags: [ConfigTag]);
+    }
 }

@@ -29,8 +29,7 @@ public static class LoggingSetup
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .MinimumLevel.Override("Grpc", LogEventLevel.Warning)
-            // the proxy logs a lost/restored store and a rejected edit once itself; the health service would repeat
-            // them on every probe (one Warning/Error line per Check)
+            // One line per probe otherwise (a Warning/Error per Check): HealthTransitionLog logs each change once instead.
             .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
             .Filter.ByExcluding(ReportedOnStandardError)
             .Enrich.FromLogContext()
