@@ -23,15 +23,30 @@ public sealed class HangupReopener(LogFiles files, ILogger<HangupReopener> logge
     {
         if (OperatingSystem.IsWindows())
             return Task.CompletedTask;
-        // Between this call and the registration below (microseconds, once at start-up) a hangup would end the process;
-        // before it, the signal was lost anyway.
-        if (OperatingSystem.IsLinux() && Signal(Sighup, SigDfl) == SigIgn)
+        if (OperatingSystem.IsLinux() && IgnoredNow())
+        {
+            // Only an ignored SIGHUP is touched: no handler (the runtime's included) is in place then. Between this call
+            // and the registration below (microseconds, once at start-up) a hangup would end the process; before it,
+            // the signal was lost anyway.
+            Signal(Sighup, SigDfl);
             logger.LogInformation("SIGHUP was ignored by this process's parent (nohup?); it reopens the log files here");
+        }
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnHangup);
         return Task.CompletedTask;
     }
 
-    // Blittable (int, pointer-sized handler), as AppendOnlyFile's libc calls: no marshalling, native-build safe.
+    /// <summary>Whether SIGHUP's disposition is SIG_IGN, read without changing it (sigaction with no new action).</summary>
+    private static bool IgnoredNow()
+    {
+        // struct sigaction begins with the handler on every Linux libc (glibc, musl); 256 bytes hold all of it.
+        var current = new byte[256];
+        return SigAction(Sighup, 0, current) == 0 && MemoryMarshal.Read<nint>(current) == SigIgn;
+    }
+
+    // Blittable (int, pointers, a pinned byte array), as AppendOnlyFile's libc calls: no marshalling, native-build safe.
+    [DllImport("libc", EntryPoint = "sigaction")]
+    private static extern int SigAction(int signal, nint action, byte[] previous);
+
     [DllImport("libc", EntryPoint = "signal")]
     private static extern nint Signal(int signal, nint handler);
 
