@@ -151,7 +151,8 @@ stop_server() {
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-# A free loopback port for the metrics listener (on by default in production; port 0 would switch it off): free_port.
+# A free loopback port for the metrics listener (on by default in production; port 0 would switch it off): free_port;
+# the server's own port from its log: listening_port.
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -166,14 +167,7 @@ if (( ours )); then
          "--GuestOwnerProxy:Metrics:Port=$metrics_port" "${setup_args[@]}" "${server_args[@]}")
   (cd "$out/server" && exec "${serve[@]}") >"$out/server/server.log" 2>&1 &
   server_pid=$!
-  port=""
-  for _ in $(seq 1 600); do
-    port=$(grep -oE 'Now listening on: http://127\.0\.0\.1:[0-9]+' "$out/server/server.log" | grep -oE '[0-9]+$' | grep -vx "$metrics_port" | head -1 || true)
-    [[ -n "$port" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || { tail -20 "$out/server/server.log" >&2; die "gop serve exited before listening"; }
-    sleep 0.1
-  done
-  [[ -n "$port" ]] || die "gop serve did not listen within 60 s (log: $out/server/server.log)"
+  port=$(listening_port "$out/server/server.log" "$server_pid" "$metrics_port" "gop serve")
   ours_target="127.0.0.1:$port"
   echo "   pid $server_pid on $ours_target: ${serve[*]:0:${#gop_cmd[@]}} serve ... (settings: $out/server/serve.args${server_args[*]:+ + ${server_args[*]}})"
 fi

@@ -82,14 +82,7 @@ metrics_port=$(free_port 19600)
   "--GuestOwnerProxy:Sessions:Redis:Configuration=$redis" "--GuestOwnerProxy:Sessions:Redis:KeyPrefix=bench$$:" \
   "--GuestOwnerProxy:Sessions:Redis:SealingKeyFiles:0=$dir/sealing.key" "${server_args[@]}") >"$dir/server.log" 2>&1 &
 server_pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port=$(grep -oE 'Now listening on: http://127\.0\.0\.1:[0-9]+' "$dir/server.log" | grep -oE '[0-9]+$' | grep -vx "$metrics_port" | head -1 || true)
-  [[ -n "$port" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { tail -20 "$dir/server.log" >&2; die "gop serve (Redis sessions) exited before listening"; }
-  sleep 0.1
-done
-[[ -n "$port" ]] || die "gop serve (Redis sessions) did not listen within 60 s"
+port=$(listening_port "$dir/server.log" "$server_pid" "$metrics_port" "gop serve (Redis sessions)")
 echo "   pid $server_pid on 127.0.0.1:$port; redis-server pid $redis_pid"
 
 ticks=$(getconf CLK_TCK)

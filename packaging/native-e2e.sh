@@ -93,18 +93,23 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))[0]["platform"] 
   || fail "cert show --json is not the expected document"
 echo "check-config, --json documents and the unknown-setting check: ok"
 
+# wait_serving WHAT: the server at $server_pid on $port answers grpc.health.v1 SERVING within 20 s, or the run fails.
+wait_serving() {
+  for _ in $(seq 200); do
+    timeout 5 "${wx[@]}" "$gop" health --server "127.0.0.1:$port" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || fail "$1 exited $(wait "$server_pid"; echo $?)"
+    sleep 0.1
+  done
+  timeout 5 "${wx[@]}" "$gop" health --server "127.0.0.1:$port" || fail "$1: not SERVING within 20 s"
+}
+
 port=$(free_port)
 metrics=$(free_port)
 "${wx[@]}" "$gop" serve -p "$port" -c keysets.json -k keys.json --GuestOwnerProxy:ListenAddress=127.0.0.1 \
   --GuestOwnerProxy:AuditLog="$work/audit.jsonl" --GuestOwnerProxy:Metrics:Port="$metrics" \
   --GuestOwnerProxy:Metrics:ListenAddress=127.0.0.1 "${trust[@]}" >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
-for _ in $(seq 200); do
-  timeout 5 "${wx[@]}" "$gop" health --server "127.0.0.1:$port" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || fail "gop serve exited $(wait "$server_pid"; echo $?)"
-  sleep 0.1
-done
-timeout 5 "${wx[@]}" "$gop" health --server "127.0.0.1:$port" || fail "gop health: not SERVING within 20 s"
+wait_serving "gop serve"
 
 bundle=$(timeout 30 "${wx[@]}" "$gop" client GetBundle -k config/dev/sev/pdh.cert -t config/dev/sev/cert_chain.cert -p 0 \
   "127.0.0.1:$port" "$work/conn") || fail "gop client GetBundle"
@@ -161,12 +166,7 @@ if command -v redis-server >/dev/null; then
     --GuestOwnerProxy:Sessions:Store=redis --GuestOwnerProxy:Sessions:Redis:Configuration="127.0.0.1:$redis_port" \
     --GuestOwnerProxy:Sessions:Redis:SealingKeyFiles:0="$work/seal.key" >"$work/server.out" 2>"$work/server.err" &
   server_pid=$!
-  for _ in $(seq 200); do
-    timeout 5 "${wx[@]}" "$gop" health --server "127.0.0.1:$port" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || fail "gop serve (Redis sessions) exited $(wait "$server_pid"; echo $?)"
-    sleep 0.1
-  done
-  timeout 5 "${wx[@]}" "$gop" health --server "127.0.0.1:$port" || fail "gop health (Redis sessions): not SERVING within 20 s"
+  wait_serving "gop serve (Redis sessions)"
   for platform in sev csv; do
     out=$(timeout 60 "${wx[@]}" "$gop" simulate --server "127.0.0.1:$port" --platform "$platform" \
       --ovmf config/dev/demo/OVMF.fd 2>&1) || { echo "$out"; fail "gop simulate --platform $platform (Redis sessions)"; }

@@ -16,13 +16,18 @@ public sealed class InProcessTests : IDisposable
 
     private static GopResult RunLoadTest(params string[] args) => LoadTestProcess.Run(args);
 
-    /// <summary>CI's redis-server (.ci/run exports it); null when there is none and Redis is not required.</summary>
-    private static string? Redis()
+    /// <summary>
+    /// The load test's arguments for <paramref name="store"/>: none for memory; for redis, CI's redis-server (.ci/run
+    /// exports GOP_TEST_REDIS), or null when there is none and Redis is not required (a developer's run: skip).
+    /// </summary>
+    private static string[]? StoreArgs(string store)
     {
+        if (store == "memory")
+            return [];
         var address = Environment.GetEnvironmentVariable("GOP_TEST_REDIS");
         if (string.IsNullOrEmpty(address) && Environment.GetEnvironmentVariable("GOP_REQUIRE_REDIS") == "1")
             Assert.Fail("GOP_REQUIRE_REDIS=1 but GOP_TEST_REDIS names no redis-server");
-        return string.IsNullOrEmpty(address) ? null : address;
+        return string.IsNullOrEmpty(address) ? null : ["--store", "redis", "--redis", address];
     }
 
     [Theory]
@@ -30,13 +35,8 @@ public sealed class InProcessTests : IDisposable
     [InlineData("redis")]
     public void Launches_against_the_in_process_server_succeed_with_either_store(string store)
     {
-        string[] redisArgs = [];
-        if (store == "redis")
-        {
-            if (Redis() is not { } redis)
-                return; // no Redis on this machine (a developer's run); CI requires one
-            redisArgs = ["--store", "redis", "--redis", redis];
-        }
+        if (StoreArgs(store) is not { } redisArgs)
+            return; // no Redis on this machine (a developer's run); CI requires one
         var run = RunLoadTest(["--platform", "both", "--concurrency", "2", "--launches", "6", "--warmup", "2", "--pool", "1",
             "--json-out", _dir.File("launch.json"), .. redisArgs]);
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -54,13 +54,8 @@ public sealed class InProcessTests : IDisposable
     [InlineData("redis")]
     public void The_store_probe_adds_takes_and_releases_every_session(string store)
     {
-        string[] redisArgs = [];
-        if (store == "redis")
-        {
-            if (Redis() is not { } redis)
-                return;
-            redisArgs = ["--store", "redis", "--redis", redis];
-        }
+        if (StoreArgs(store) is not { } redisArgs)
+            return;
         var run = RunLoadTest(["--mode", "store", "--launches", "50", "--warmup", "5", .. redisArgs]);
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Matches(@"add \+ take \+ release +CPU ms/launch [0-9.]+ / [0-9.]+ / [0-9.]+", run.Stdout);
